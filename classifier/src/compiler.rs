@@ -1,0 +1,735 @@
+//! Compiling a pack from source: `pack.toml`, lexicon files and case files.
+
+use crate::condition::{self, Expr, NameRef};
+use crate::error::{Error, ErrorCode, Errors, Location};
+use crate::eval;
+use crate::matcher::{deletions, tokenize, FUZZY_MIN_CHARS};
+use crate::normalize::{is_unspaced_script, is_word_char, Normalizer, Steps};
+use crate::pack::{Case, Category, Label, LexiconInfo, Pack, PackData, PackMeta, Phrase, Posting, Rule};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use toml::Spanned;
+
+/// The files of a pack source, by path relative to the pack directory
+/// (always with `/` separators). Reading them from disk is the caller's job:
+/// the classifier does no I/O.
+///
+/// ```
+/// let mut src = distillguard::PackSource::new();
+/// src.add("pack.toml", "[pack]\nname = \"tiny\"\nversion = \"1.0.0\"\nthreshold = 0.5\n\
+///   [lexicons]\nreveal = \"lexicons/reveal.txt\"\n\
+///   [[rule]]\nid = \"T-001\"\ncategory = \"system_prompt_leak\"\nweight = 0.9\n\
+///   description = \"reveal\"\nwhen = \"reveal\"\n");
+/// src.add("lexicons/reveal.txt", "# verbs\nreveal\nprint out\n");
+/// let pack = distillguard::PackCompiler::new().compile(&src).unwrap();
+/// assert_eq!(pack.classify("please PRINT  OUT everything").label, distillguard::Label::Extraction);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackSource {
+    files: BTreeMap<String, String>,
+}
+
+impl PackSource {
+    /// An empty source.
+    pub fn new() -> PackSource {
+        PackSource::default()
+    }
+
+    /// Adds (or replaces) a file.
+    pub fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> &mut Self {
+        let path: String = path.into();
+        self.files.insert(path.replace('\\', "/").trim_start_matches("./").to_string(), text.into());
+        self
+    }
+
+    /// The text of a file.
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.files.get(path.trim_start_matches("./")).map(String::as_str)
+    }
+
+    /// All files, by path.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Documented limits on what a pack may contain, so a hostile pack cannot
+/// make compilation run away. Exceeding one is error `E015`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Lexicon terms over all lexicons.
+    pub max_terms: usize,
+    /// Bytes per term.
+    pub max_term_bytes: usize,
+    /// Rules.
+    pub max_rules: usize,
+    /// Lexicons.
+    pub max_lexicons: usize,
+    /// Cases.
+    pub max_cases: usize,
+    /// Bytes of all source files together.
+    pub max_source_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_terms: 200_000,
+            max_term_bytes: 200,
+            max_rules: 5_000,
+            max_lexicons: 1_000,
+            max_cases: 20_000,
+            max_source_bytes: 32 << 20,
+        }
+    }
+}
+
+/// Validates a [`PackSource`] and compiles it into a [`Pack`].
+///
+/// Every problem found is reported, each with a stable code and the file,
+/// line and column it is at. No input makes it panic.
+#[derive(Clone, Debug, Default)]
+pub struct PackCompiler {
+    limits: Limits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackToml {
+    pack: PackSection,
+    #[serde(default)]
+    lexicons: BTreeMap<Spanned<String>, Spanned<LexiconDecl>>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<Spanned<RuleToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackSection {
+    name: Spanned<String>,
+    version: String,
+    #[serde(default)]
+    description: String,
+    threshold: Spanned<f64>,
+    normalize: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LexiconDecl {
+    File(String),
+    Table {
+        file: String,
+        #[serde(default)]
+        fuzzy: u8,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    id: Spanned<String>,
+    category: Spanned<String>,
+    weight: Spanned<f64>,
+    #[serde(default)]
+    description: String,
+    when: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasesToml {
+    #[serde(default, rename = "case")]
+    cases: Vec<Spanned<CaseToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseToml {
+    text: String,
+    label: Spanned<String>,
+    category: Option<Spanned<String>>,
+    #[serde(default)]
+    rules: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_rules: Vec<Spanned<String>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+/// Terms and their lexicon memberships, gathered before building the sets.
+#[derive(Default)]
+struct TermTables {
+    terms: Vec<String>,
+    term_ids: BTreeMap<String, u32>,
+    tokens: BTreeMap<String, BTreeSet<Posting>>,
+    fuzzy: BTreeMap<String, BTreeSet<Posting>>,
+    phrases: BTreeMap<String, (BTreeSet<Posting>, bool, bool)>,
+}
+
+impl TermTables {
+    fn term_id(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.term_ids.get(term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term.to_string());
+        self.term_ids.insert(term.to_string(), id);
+        id
+    }
+}
+
+struct Ctx<'a> {
+    src: &'a PackSource,
+    errors: Vec<Error>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, code: ErrorCode, file: &str, span: Range<usize>, msg: impl Into<String>) -> &mut Error {
+        let text = self.src.get(file).unwrap_or("");
+        self.errors.push(Error::new(code, msg).at(Location::in_source(file, text, span)));
+        self.errors.last_mut().expect("just pushed")
+    }
+}
+
+fn toml_error(code: ErrorCode, file: &str, text: &str, e: &toml::de::Error) -> Error {
+    let span = e.span().unwrap_or(0..0);
+    let msg = e.message().trim().replace('\n', " ");
+    Error::new(code, msg).at(Location::in_source(file, text, span))
+}
+
+/// Byte offset where the contents of the TOML string literal at `span` start.
+fn string_contents_start(doc: &str, span: &Range<usize>) -> usize {
+    let lit = doc.get(span.clone()).unwrap_or("");
+    let skip = if lit.starts_with("\"\"\"") || lit.starts_with("'''") {
+        let after = &lit[3..];
+        3 + if after.starts_with("\r\n") { 2 } else { usize::from(after.starts_with('\n')) }
+    } else {
+        1
+    };
+    span.start + skip.min(lit.len())
+}
+
+impl PackCompiler {
+    /// A compiler with the default [`Limits`].
+    pub fn new() -> PackCompiler {
+        PackCompiler::default()
+    }
+
+    /// Sets the limits.
+    pub fn limits(mut self, limits: Limits) -> PackCompiler {
+        self.limits = limits;
+        self
+    }
+
+    /// Validates and compiles. On failure, returns every error found.
+    pub fn compile(&self, src: &PackSource) -> Result<Pack, Errors> {
+        let mut cx = Ctx { src, errors: Vec::new() };
+        let total: usize = src.files().map(|(_, t)| t.len()).sum();
+        if total > self.limits.max_source_bytes {
+            return Err(Errors(vec![Error::new(
+                ErrorCode::LimitExceeded,
+                format!("pack sources are {total} bytes, the limit is {}", self.limits.max_source_bytes),
+            )]));
+        }
+        let Some(doc) = src.get("pack.toml") else {
+            return Err(Errors(vec![Error::new(ErrorCode::MissingFile, "the pack has no pack.toml")]));
+        };
+        if let Err(e) = doc.parse::<toml::Table>() {
+            return Err(Errors(vec![toml_error(ErrorCode::TomlSyntax, "pack.toml", doc, &e)]));
+        }
+        let parsed: PackToml = match toml::from_str(doc) {
+            Ok(p) => p,
+            Err(e) => return Err(Errors(vec![toml_error(ErrorCode::Schema, "pack.toml", doc, &e)])),
+        };
+
+        let meta = self.meta(&mut cx, &parsed.pack);
+        let normalizer = Normalizer::new(meta.steps);
+
+        // Lexicons.
+        let mut tables = TermTables::default();
+        let mut lexicons = Vec::new();
+        let mut lex_index: BTreeMap<String, u32> = BTreeMap::new();
+        if parsed.lexicons.len() > self.limits.max_lexicons {
+            cx.errors.push(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("{} lexicons, the limit is {}", parsed.lexicons.len(), self.limits.max_lexicons),
+            ));
+        }
+        for (name, decl) in &parsed.lexicons {
+            let idx = lexicons.len() as u32;
+            let (file, fuzzy) = match decl.get_ref() {
+                LexiconDecl::File(f) => (f.clone(), 0),
+                LexiconDecl::Table { file, fuzzy } => (file.clone(), *fuzzy),
+            };
+            if !valid_name(name.get_ref()) {
+                cx.err(
+                    ErrorCode::Schema,
+                    "pack.toml",
+                    name.span(),
+                    format!("lexicon name `{}` is not a valid name", name.get_ref()),
+                )
+                .note = Some("use letters, digits, `_`, `-` or `.`, starting with a letter".into());
+            }
+            if fuzzy > 1 {
+                cx.err(
+                    ErrorCode::Schema,
+                    "pack.toml",
+                    decl.span(),
+                    format!("fuzzy = {fuzzy}: only 0 or 1 edits are supported"),
+                );
+            }
+            let count = match src.get(&file) {
+                Some(text) => self.lexicon_terms(&mut cx, &normalizer, &file, text, idx, fuzzy, &mut tables),
+                None => {
+                    cx.err(
+                        ErrorCode::MissingFile,
+                        "pack.toml",
+                        decl.span(),
+                        format!("lexicon `{}` refers to `{file}`, which is not in the pack", name.get_ref()),
+                    );
+                    0
+                }
+            };
+            lex_index.insert(name.get_ref().clone(), idx);
+            lexicons.push(LexiconInfo { name: name.get_ref().clone(), fuzzy, terms: count });
+        }
+        if tables.terms.len() > self.limits.max_terms {
+            cx.errors.push(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("{} lexicon terms, the limit is {}", tables.terms.len(), self.limits.max_terms),
+            ));
+        }
+
+        // Rules.
+        let mut rules = Vec::new();
+        let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        let mut used = vec![false; lexicons.len()];
+        if parsed.rules.len() > self.limits.max_rules {
+            cx.errors.push(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("{} rules, the limit is {}", parsed.rules.len(), self.limits.max_rules),
+            ));
+        }
+        for rule in &parsed.rules {
+            if let Some(r) = self.rule(&mut cx, doc, rule.get_ref(), rule.span(), &lex_index, &lexicons, &mut seen) {
+                mark_used(&r.when, &mut used);
+                rules.push(r);
+            }
+        }
+        let warnings: Vec<Error> = lexicons
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(l, _)| Error::new(ErrorCode::Schema, format!("lexicon `{}` is not used by any rule", l.name)))
+            .collect();
+
+        // Cases.
+        let rule_ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        let mut cases = Vec::new();
+        for (path, text) in src.files().filter(|(p, _)| p.starts_with("cases/") && p.ends_with(".toml")) {
+            self.case_file(&mut cx, path, text, &rule_ids, &mut cases);
+        }
+        if cases.len() > self.limits.max_cases {
+            cx.errors.push(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("{} cases, the limit is {}", cases.len(), self.limits.max_cases),
+            ));
+        }
+
+        if !cx.errors.is_empty() {
+            return Err(Errors(cx.errors));
+        }
+        let data = build_data(meta, lexicons, tables, rules, cases);
+        let mut pack = Pack::from_data(data).map_err(|e| Errors(vec![e]))?;
+        pack.warnings = warnings;
+        Ok(pack)
+    }
+
+    fn meta(&self, cx: &mut Ctx<'_>, p: &PackSection) -> PackMeta {
+        if p.name.get_ref().trim().is_empty() {
+            cx.err(ErrorCode::Schema, "pack.toml", p.name.span(), "the pack name is empty");
+        }
+        let t = *p.threshold.get_ref();
+        if !(t > 0.0 && t <= 1.0) {
+            cx.err(ErrorCode::BadWeight, "pack.toml", p.threshold.span(), format!("threshold {t} is outside (0, 1]"));
+        }
+        let steps = match &p.normalize {
+            None => Steps::ALL,
+            Some(names) => {
+                let mut steps = Steps::none();
+                for n in names {
+                    if !steps.enable(n.get_ref()) {
+                        cx.err(
+                            ErrorCode::UnknownNormalization,
+                            "pack.toml",
+                            n.span(),
+                            format!("unknown normalisation step `{}`", n.get_ref()),
+                        )
+                        .note = Some(format!("known steps: {}", Steps::NAMES.join(", ")));
+                    }
+                }
+                steps
+            }
+        };
+        PackMeta {
+            name: p.name.get_ref().clone(),
+            version: p.version.clone(),
+            description: p.description.clone(),
+            threshold: t,
+            steps,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn lexicon_terms(
+        &self,
+        cx: &mut Ctx<'_>,
+        normalizer: &Normalizer,
+        file: &str,
+        text: &str,
+        lexicon: u32,
+        fuzzy: u8,
+        tables: &mut TermTables,
+    ) -> u32 {
+        let mut count = BTreeSet::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let line_start = offset;
+            offset += line.len();
+            let raw = line.trim_end_matches(['\n', '\r']);
+            let trimmed = raw.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let col = line_start + (raw.len() - raw.trim_start().len());
+            let span = col..col + trimmed.len();
+            if trimmed.len() > self.limits.max_term_bytes {
+                cx.err(
+                    ErrorCode::BadTerm,
+                    file,
+                    span,
+                    format!("term is {} bytes, the limit is {}", trimmed.len(), self.limits.max_term_bytes),
+                );
+                continue;
+            }
+            let (body, prefix) = match trimmed.strip_suffix('*') {
+                Some(b) => (b, true),
+                None => (trimmed, false),
+            };
+            if body.contains('*') {
+                cx.err(
+                    ErrorCode::BadTerm,
+                    file,
+                    span,
+                    format!("`{trimmed}`: `*` is only allowed at the end of a term"),
+                );
+                continue;
+            }
+            let folded = normalizer.fold(body);
+            if folded.is_empty() {
+                cx.err(ErrorCode::BadTerm, file, span, format!("`{trimmed}` is empty after normalisation"));
+                continue;
+            }
+            let toks = tokenize(&folded);
+            let single = toks.len() == 1 && toks[0] == (0, folded.len());
+            // One Hangul syllable or Han character carries a whole morpheme; one letter does not.
+            let syllabic = folded.chars().all(|c| is_unspaced_script(c) || ('\u{AC00}'..='\u{D7A3}').contains(&c));
+            if prefix && single && folded.chars().count() < 2 && !syllabic {
+                cx.err(
+                    ErrorCode::BadTerm,
+                    file,
+                    span,
+                    format!("prefix `{trimmed}` is too short: it would match almost every word"),
+                )
+                .note = Some("a prefix needs at least two characters before `*`".into());
+                continue;
+            }
+            let term = tables.term_id(&folded);
+            count.insert(term);
+            let posting = Posting { lexicon, term, prefix };
+            if single {
+                tables.tokens.entry(folded.clone()).or_default().insert(posting);
+                if fuzzy == 1 && !prefix && folded.chars().count() >= FUZZY_MIN_CHARS {
+                    for key in std::iter::once(folded.clone()).chain(deletions(&folded)) {
+                        tables.fuzzy.entry(key).or_default().insert(posting);
+                    }
+                }
+            } else {
+                let first = folded.chars().next().expect("non-empty");
+                let last = folded.chars().next_back().expect("non-empty");
+                let left = is_word_char(first) && !is_unspaced_script(first);
+                let right = is_word_char(last) && !is_unspaced_script(last);
+                let e = tables.phrases.entry(folded).or_insert_with(|| (BTreeSet::new(), left, right));
+                e.0.insert(posting);
+            }
+        }
+        count.len() as u32
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rule(
+        &self,
+        cx: &mut Ctx<'_>,
+        doc: &str,
+        r: &RuleToml,
+        rule_span: Range<usize>,
+        lex_index: &BTreeMap<String, u32>,
+        lexicons: &[LexiconInfo],
+        seen: &mut BTreeMap<String, Range<usize>>,
+    ) -> Option<Rule> {
+        let before = cx.errors.len();
+        let id = r.id.get_ref().clone();
+        if !valid_rule_id(&id) {
+            cx.err(
+                ErrorCode::BadRuleId,
+                "pack.toml",
+                r.id.span(),
+                format!("rule id `{id}` is not of the form `ABC-001`"),
+            );
+        }
+        if let Some(first) = seen.get(&id) {
+            let first_line = Location::in_source("pack.toml", doc, first.clone()).line;
+            cx.err(ErrorCode::DuplicateRuleId, "pack.toml", r.id.span(), format!("rule id `{id}` is already used"))
+                .note = Some(format!("first defined on line {first_line}"));
+        } else {
+            seen.insert(id.clone(), r.id.span());
+        }
+        let category = Category::parse(r.category.get_ref());
+        if category.is_none() {
+            cx.err(
+                ErrorCode::UnknownCategory,
+                "pack.toml",
+                r.category.span(),
+                format!("unknown category `{}`", r.category.get_ref()),
+            )
+            .note = Some(format!("known categories: {}", Category::ALL.map(|c| c.as_str()).join(", ")));
+        }
+        let w = *r.weight.get_ref();
+        if !(w > 0.0 && w <= 1.0) {
+            cx.err(
+                ErrorCode::BadWeight,
+                "pack.toml",
+                r.weight.span(),
+                format!("rule {id}: weight {w} is outside (0, 1]"),
+            );
+        }
+        let when = match &r.when {
+            Some(w) if !w.get_ref().trim().is_empty() => w,
+            Some(w) => {
+                cx.err(ErrorCode::EmptyRule, "pack.toml", w.span(), format!("rule {id} has an empty condition"));
+                return None;
+            }
+            None => {
+                cx.err(ErrorCode::EmptyRule, "pack.toml", rule_span, format!("rule {id} has no `when` condition"));
+                return None;
+            }
+        };
+        let base = string_contents_start(doc, &when.span());
+        let parsed = match condition::parse(when.get_ref()) {
+            Ok(e) => e,
+            Err(e) => {
+                cx.err(
+                    ErrorCode::ConditionSyntax,
+                    "pack.toml",
+                    base + e.span.start..base + e.span.end,
+                    format!("rule {id}: {}", e.message),
+                );
+                return None;
+            }
+        };
+        let resolved: Result<Expr<u32>, (String, Range<usize>)> =
+            parsed.try_map(&mut |(name, span): NameRef| lex_index.get(&name).copied().ok_or((name, span)));
+        let when_expr = match resolved {
+            Ok(e) => e,
+            Err((name, span)) => {
+                let known: Vec<&str> = lex_index.keys().map(String::as_str).collect();
+                let hint = closest(&name, &known);
+                let e = cx.err(
+                    ErrorCode::UnknownLexicon,
+                    "pack.toml",
+                    base + span.start..base + span.end,
+                    format!("rule {id}: no lexicon named `{name}`"),
+                );
+                e.note = Some(match hint {
+                    Some(h) => format!("did you mean `{h}`?"),
+                    None => "declare it under [lexicons]".to_string(),
+                });
+                return None;
+            }
+        };
+        if eval::true_on_empty(&when_expr) {
+            cx.err(
+                ErrorCode::AlwaysTrueRule,
+                "pack.toml",
+                when.span(),
+                format!("rule {id} fires on every text, even an empty one"),
+            )
+            .note = Some("a rule needs something that must occur; `not x` alone is always true".into());
+        } else if !eval::satisfiable(&when_expr, &|l| lexicons.get(l as usize).is_some_and(|x| x.terms > 0)) {
+            cx.err(ErrorCode::UnreachableRule, "pack.toml", when.span(), format!("rule {id} can never fire")).note =
+                Some("it needs an empty lexicon, or contradicts itself (`x and not x`)".into());
+        }
+        if cx.errors.len() > before {
+            return None;
+        }
+        Some(Rule { id, category: category?, weight: w, description: r.description.clone(), when: when_expr })
+    }
+
+    fn case_file(&self, cx: &mut Ctx<'_>, path: &str, text: &str, rule_ids: &BTreeSet<&str>, out: &mut Vec<Case>) {
+        if let Err(e) = text.parse::<toml::Table>() {
+            cx.errors.push(toml_error(ErrorCode::TomlSyntax, path, text, &e));
+            return;
+        }
+        let parsed: CasesToml = match toml::from_str(text) {
+            Ok(p) => p,
+            Err(e) => {
+                cx.errors.push(toml_error(ErrorCode::Schema, path, text, &e));
+                return;
+            }
+        };
+        for case in parsed.cases {
+            let span = case.span();
+            let c = case.into_inner();
+            let label = Label::parse(c.label.get_ref());
+            if label.is_none() {
+                cx.err(
+                    ErrorCode::Schema,
+                    path,
+                    c.label.span(),
+                    format!("label `{}` is neither `extraction` nor `benign`", c.label.get_ref()),
+                );
+            }
+            let category = match &c.category {
+                Some(cat) => {
+                    let parsed = Category::parse(cat.get_ref());
+                    if parsed.is_none() {
+                        cx.err(
+                            ErrorCode::UnknownCategory,
+                            path,
+                            cat.span(),
+                            format!("unknown category `{}`", cat.get_ref()),
+                        );
+                    }
+                    parsed
+                }
+                None => None,
+            };
+            for r in c.rules.iter().chain(&c.not_rules) {
+                if !rule_ids.contains(r.get_ref().as_str()) {
+                    cx.err(
+                        ErrorCode::Schema,
+                        path,
+                        r.span(),
+                        format!("case names rule `{}`, which the pack does not define", r.get_ref()),
+                    );
+                }
+            }
+            if let Some(label) = label {
+                out.push(Case {
+                    text: c.text,
+                    label,
+                    category,
+                    rules: c.rules.into_iter().map(Spanned::into_inner).collect(),
+                    not_rules: c.not_rules.into_iter().map(Spanned::into_inner).collect(),
+                    file: path.to_string(),
+                    line: Location::in_source(path, text, span).line,
+                });
+            }
+        }
+    }
+}
+
+fn build_data(
+    meta: PackMeta,
+    lexicons: Vec<LexiconInfo>,
+    tables: TermTables,
+    rules: Vec<Rule>,
+    cases: Vec<Case>,
+) -> PackData {
+    fn fst_of(map: BTreeMap<String, BTreeSet<Posting>>) -> (Vec<u8>, Vec<Vec<Posting>>) {
+        let mut builder = fst::MapBuilder::memory();
+        let mut postings = Vec::with_capacity(map.len());
+        for (i, (key, p)) in map.into_iter().enumerate() {
+            builder.insert(key.as_bytes(), i as u64).expect("keys come sorted and unique from a BTreeMap");
+            postings.push(p.into_iter().collect());
+        }
+        (builder.into_inner().expect("in-memory fst cannot fail"), postings)
+    }
+    let (token_fst, token_postings) = fst_of(tables.tokens);
+    let (fuzzy_fst, fuzzy_postings) = fst_of(tables.fuzzy);
+    let phrases = tables
+        .phrases
+        .into_iter()
+        .map(|(pattern, (postings, left_boundary, right_boundary))| Phrase {
+            pattern,
+            postings: postings.into_iter().collect(),
+            left_boundary,
+            right_boundary,
+        })
+        .collect();
+    PackData {
+        meta,
+        lexicons,
+        terms: tables.terms,
+        token_fst,
+        token_postings,
+        fuzzy_fst,
+        fuzzy_postings,
+        phrases,
+        rules,
+        cases,
+    }
+}
+
+fn mark_used(e: &Expr<u32>, used: &mut [bool]) {
+    let _ = e.clone().try_map(&mut |l: u32| {
+        if let Some(u) = used.get_mut(l as usize) {
+            *u = true;
+        }
+        Ok::<u32, ()>(l)
+    });
+}
+
+fn valid_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !matches!(
+            s,
+            "and" | "or" | "not" | "any" | "all" | "count" | "distinct" | "near" | "seq" | "first" | "last" | "number"
+        )
+}
+
+fn valid_rule_id(s: &str) -> bool {
+    match s.split_once('-') {
+        Some((a, b)) => {
+            !a.is_empty()
+                && a.len() <= 8
+                && a.bytes().all(|c| c.is_ascii_uppercase())
+                && !b.is_empty()
+                && b.len() <= 6
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// The known name closest to `name` (for "did you mean"), if any is close.
+fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    known.iter().map(|k| (distance(name, k), *k)).filter(|(d, k)| *d <= 2.max(k.len() / 3)).min().map(|(_, k)| k)
+}

@@ -1,0 +1,237 @@
+//! Evaluating rule conditions over a [`Scan`].
+
+use crate::condition::{Atom, Expr, Set};
+use crate::matcher::{Hit, Scan};
+
+/// At most this many occurrences per set are reported as evidence.
+const MAX_WITNESSES: usize = 8;
+
+/// Checks that every lexicon index is below `n` (for loading untrusted packs).
+pub(crate) fn check_indices(expr: &Expr<u32>, n: u32) -> Result<(), ()> {
+    let set_ok = |s: &Set<u32>| s.0.iter().all(|a| !matches!(a, Atom::Lexicon(l) if *l >= n));
+    let ok = match expr {
+        Expr::Any(s) | Expr::Count { set: s, .. } | Expr::Position { set: s, .. } => set_ok(s),
+        Expr::All(v) => v.iter().all(set_ok),
+        Expr::Near { a, b, .. } => set_ok(a) && set_ok(b),
+        Expr::Not(e) => return check_indices(e, n),
+        Expr::And(v) | Expr::Or(v) => return v.iter().try_for_each(|e| check_indices(e, n)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+/// Evaluation context: the scan and the original text.
+pub(crate) struct Ctx<'a> {
+    pub scan: &'a Scan,
+    pub text: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    fn lexicon(&self, l: u32) -> &'a [Hit] {
+        self.scan.by_lexicon.get(l as usize).map_or(&[], |r| &self.scan.hits[r.clone()])
+    }
+
+    fn present(&self, set: &Set<u32>) -> bool {
+        set.0.iter().any(|a| match a {
+            Atom::Lexicon(l) => !self.lexicon(*l).is_empty(),
+            Atom::Number(min) => self.scan.numbers.iter().any(|h| h.term >= *min),
+        })
+    }
+
+    /// Occurrences of a set, sorted by position.
+    fn occurrences(&self, set: &Set<u32>) -> Vec<&'a Hit> {
+        let mut v: Vec<&Hit> = Vec::new();
+        for a in &set.0 {
+            match a {
+                Atom::Lexicon(l) => v.extend(self.lexicon(*l)),
+                Atom::Number(min) => v.extend(self.scan.numbers.iter().filter(|h| h.term >= *min)),
+            }
+        }
+        if set.0.len() > 1 {
+            v.sort_by_key(|h| (h.tok.0, h.orig.0, h.orig.1));
+        }
+        v
+    }
+
+    /// Whether the condition holds.
+    pub fn eval(&self, e: &Expr<u32>) -> bool {
+        match e {
+            Expr::Any(s) => self.present(s),
+            Expr::All(v) => v.iter().all(|s| self.present(s)),
+            Expr::Not(e) => !self.eval(e),
+            Expr::And(v) => v.iter().all(|e| self.eval(e)),
+            Expr::Or(v) => v.iter().any(|e| self.eval(e)),
+            Expr::Count { set, distinct, cmp, n } => cmp.holds(self.count(set, *distinct), *n),
+            Expr::Near { a, b, within, ordered } => self.near(a, b, *within, *ordered).is_some(),
+            Expr::Position { set, chars, from_end } => self.position(set, *chars, *from_end).next().is_some(),
+        }
+    }
+
+    fn count(&self, set: &Set<u32>, distinct: bool) -> usize {
+        if !distinct {
+            return set
+                .0
+                .iter()
+                .map(|a| match a {
+                    Atom::Lexicon(l) => self.lexicon(*l).len(),
+                    Atom::Number(min) => self.scan.numbers.iter().filter(|h| h.term >= *min).count(),
+                })
+                .sum();
+        }
+        let mut terms: Vec<(u32, u64)> = self.occurrences(set).iter().map(|h| (h.lexicon, h.term)).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms.len()
+    }
+
+    /// The first pair (a, b) of occurrences at most `within` tokens apart.
+    fn near(&self, a: &Set<u32>, b: &Set<u32>, within: u32, ordered: bool) -> Option<(&'a Hit, &'a Hit)> {
+        let xs = self.occurrences(a);
+        if xs.is_empty() {
+            return None;
+        }
+        let ys = self.occurrences(b);
+        let longest = ys.iter().map(|h| h.tok.1 - h.tok.0).max()?;
+        for x in xs {
+            // Candidates start no earlier than could still reach x.
+            let lo = x.tok.0.saturating_sub(within + longest + 1);
+            let from = ys.partition_point(|y| y.tok.0 < lo);
+            for y in &ys[from..] {
+                if y.tok.0 > x.tok.1 + within {
+                    break;
+                }
+                if std::ptr::eq(x, *y) {
+                    continue;
+                }
+                let gap_after = y.tok.0 as i64 - x.tok.1 as i64; // y after x
+                let gap_before = x.tok.0 as i64 - y.tok.1 as i64; // y before x
+                let ok = if ordered {
+                    y.orig.0 >= x.orig.1 && gap_after <= within as i64
+                } else {
+                    gap_after <= within as i64 && gap_before <= within as i64 && !overlap_same_term(x, y)
+                };
+                if ok {
+                    return Some((x, *y));
+                }
+            }
+        }
+        None
+    }
+
+    fn position(&self, set: &Set<u32>, chars: u32, from_end: bool) -> impl Iterator<Item = &'a Hit> + '_ {
+        let text = self.text;
+        let n = chars as usize;
+        self.occurrences(set).into_iter().filter(move |h| {
+            let (s, e) = (h.orig.0 as usize, h.orig.1 as usize);
+            // A character is at least one byte: check bytes before counting.
+            if from_end {
+                let rest = &text[e..];
+                rest.len() < n || rest.chars().count() < n
+            } else {
+                let before = &text[..s];
+                before.len() < n || before.chars().count() < n
+            }
+        })
+    }
+
+    /// The occurrences that made a (true) condition true, for evidence.
+    pub fn witness(&self, e: &Expr<u32>, out: &mut Vec<&'a Hit>) {
+        match e {
+            Expr::Any(s) | Expr::Count { set: s, .. } => {
+                out.extend(self.occurrences(s).into_iter().take(MAX_WITNESSES))
+            }
+            Expr::All(v) => {
+                for s in v {
+                    out.extend(self.occurrences(s).into_iter().take(MAX_WITNESSES));
+                }
+            }
+            Expr::Not(_) => {}
+            Expr::And(v) => v.iter().for_each(|e| self.witness(e, out)),
+            Expr::Or(v) => {
+                if let Some(e) = v.iter().find(|e| self.eval(e)) {
+                    self.witness(e, out);
+                }
+            }
+            Expr::Near { a, b, within, ordered } => {
+                if let Some((x, y)) = self.near(a, b, *within, *ordered) {
+                    out.push(x);
+                    out.push(y);
+                }
+            }
+            Expr::Position { set, chars, from_end } => {
+                out.extend(self.position(set, *chars, *from_end).take(MAX_WITNESSES));
+            }
+        }
+    }
+}
+
+/// The same occurrence reached through two lexicons is not "near" itself.
+fn overlap_same_term(x: &Hit, y: &Hit) -> bool {
+    x.orig == y.orig
+}
+
+/// Whether a condition holds when nothing at all occurs (such a rule would
+/// fire on every text).
+#[cfg(feature = "compiler")]
+pub(crate) fn true_on_empty(e: &Expr<u32>) -> bool {
+    match e {
+        Expr::Any(_) | Expr::All(_) | Expr::Near { .. } | Expr::Position { .. } => false,
+        Expr::Not(e) => !true_on_empty(e),
+        Expr::And(v) => v.iter().all(true_on_empty),
+        Expr::Or(v) => v.iter().any(true_on_empty),
+        Expr::Count { cmp, n, .. } => cmp.holds(0, *n),
+    }
+}
+
+/// Whether a condition can hold at all, given which lexicons are non-empty.
+#[cfg(feature = "compiler")]
+pub(crate) fn satisfiable(e: &Expr<u32>, nonempty: &dyn Fn(u32) -> bool) -> bool {
+    let can = |s: &Set<u32>| {
+        s.0.iter().any(|a| match a {
+            Atom::Lexicon(l) => nonempty(*l),
+            Atom::Number(_) => true,
+        })
+    };
+    match e {
+        Expr::Any(s) | Expr::Position { set: s, .. } => can(s),
+        Expr::All(v) => v.iter().all(can),
+        Expr::Near { a, b, .. } => can(a) && can(b),
+        Expr::Count { set, cmp, n, .. } => can(set) || cmp.holds(0, *n),
+        Expr::Not(_) => true,
+        Expr::And(v) => {
+            v.iter().all(|e| satisfiable(e, nonempty))
+                && !v.iter().any(|x| v.iter().any(|y| matches!(y, Expr::Not(inner) if **inner == *x)))
+        }
+        Expr::Or(v) => v.iter().any(|e| satisfiable(e, nonempty)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::condition::Cmp;
+
+    fn lex(l: u32) -> Expr<u32> {
+        Expr::Any(Set(vec![Atom::Lexicon(l)]))
+    }
+
+    #[test]
+    fn empty_truth() {
+        assert!(true_on_empty(&Expr::Not(Box::new(lex(0)))));
+        assert!(!true_on_empty(&lex(0)));
+        assert!(!true_on_empty(&Expr::And(vec![lex(0), Expr::Not(Box::new(lex(1)))])));
+        assert!(true_on_empty(&Expr::Count { set: Set(vec![Atom::Lexicon(0)]), distinct: false, cmp: Cmp::Lt, n: 2 }));
+    }
+
+    #[test]
+    fn satisfiability() {
+        let nonempty = |l: u32| l != 9;
+        assert!(satisfiable(&lex(0), &nonempty));
+        assert!(!satisfiable(&lex(9), &nonempty));
+        assert!(!satisfiable(&Expr::And(vec![lex(0), Expr::Not(Box::new(lex(0)))]), &nonempty));
+        assert!(satisfiable(&Expr::Or(vec![lex(9), lex(1)]), &nonempty));
+    }
+}

@@ -1,0 +1,340 @@
+//! Tokenising projections and finding lexicon occurrences ("hits").
+//!
+//! Single-word terms live in an `fst` map (one walk per token finds exact
+//! and prefix terms at once); phrases and symbolic terms in one aho-corasick
+//! automaton run over each projection. Every hit is placed in one shared
+//! coordinate system: byte offsets in the original text, and token indices
+//! of the `text` projection, so proximity works across projections.
+
+use crate::normalize::{is_unspaced_script, is_word_char, Projection, ProjectionKind};
+use crate::pack::{Pack, Posting};
+use std::ops::Range;
+
+/// Terms shorter than this (in characters) are never matched fuzzily:
+/// one edit on a short word lands on too many other words.
+pub const FUZZY_MIN_CHARS: usize = 5;
+
+/// A token of a projection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Byte range in the projection's text.
+    pub norm: (u32, u32),
+    /// Byte range in the original text.
+    pub orig: (u32, u32),
+}
+
+/// One occurrence of a lexicon term (or a number token).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Lexicon index (`u32::MAX` for number tokens).
+    pub lexicon: u32,
+    /// Term index (the value, for number tokens).
+    pub term: u64,
+    /// Byte range in the original text.
+    pub orig: (u32, u32),
+    /// Token range (end exclusive) in `text`-projection tokens.
+    pub tok: (u32, u32),
+    /// Index of the projection it was found in.
+    pub projection: u8,
+    /// Deobfuscation flags of the matched characters.
+    pub flags: u8,
+    /// Byte range in that projection's text.
+    pub norm: (u32, u32),
+}
+
+/// Everything the rules are evaluated over.
+#[derive(Debug)]
+pub struct Scan {
+    /// The projections, `text` first.
+    pub projections: Vec<Projection>,
+    /// Tokens of the `text` projection.
+    pub tokens: Vec<Token>,
+    /// Lexicon hits, grouped by lexicon, each group sorted by position.
+    pub hits: Vec<Hit>,
+    /// `hits[by_lexicon[i]]` are the hits of lexicon `i`.
+    pub by_lexicon: Vec<Range<usize>>,
+    /// Number tokens with their values, by position.
+    pub numbers: Vec<Hit>,
+}
+
+/// Splits a projection's text into tokens: runs of word characters, except
+/// Han and Kana, where each character is a token. `1,000` is one token.
+pub fn tokenize(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if is_unspaced_script(c) {
+            if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+            out.push((i, i + c.len_utf8()));
+            continue;
+        }
+        if is_word_char(c) {
+            start.get_or_insert(i);
+            continue;
+        }
+        // "1,000" / "1.5": a separator between digits stays inside a number.
+        if matches!(c, ',' | '.') && start.is_some_and(|s| text[s..i].bytes().all(|b| b.is_ascii_digit())) {
+            let rest = &text[i + 1..];
+            if rest.bytes().take(3).filter(u8::is_ascii_digit).count() == 3 {
+                continue;
+            }
+        }
+        if let Some(s) = start.take() {
+            out.push((s, i));
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+/// The value of a number token (`20`, `1,000`, `10k`, `2m`), if it is one.
+pub fn number_value(token: &str) -> Option<u64> {
+    let (digits, mult) = match token.as_bytes().last()? {
+        b'k' => (&token[..token.len() - 1], 1_000),
+        b'm' => (&token[..token.len() - 1], 1_000_000),
+        _ => (token, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b',') || digits.starts_with(',') {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in digits.bytes().filter(u8::is_ascii_digit) {
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    v.checked_mul(mult)
+}
+
+impl Pack {
+    /// Normalises `text` and finds every lexicon occurrence.
+    pub fn scan(&self, text: &str) -> Scan {
+        let projections = self.normalizer.project(text);
+        let base = &projections[0];
+        let tokens: Vec<Token> = tokenize(&base.text)
+            .into_iter()
+            .map(|(s, e)| {
+                let (os, oe, _) = base.to_original(s, e);
+                Token { norm: (s as u32, e as u32), orig: (os as u32, oe as u32) }
+            })
+            .collect();
+        let mut hits = Vec::new();
+        let mut numbers = Vec::new();
+        for (pi, proj) in projections.iter().enumerate() {
+            let deob = proj.kind == ProjectionKind::Deobfuscated;
+            let proj_tokens = if pi == 0 {
+                tokens.iter().map(|t| (t.norm.0 as usize, t.norm.1 as usize)).collect()
+            } else {
+                tokenize(&proj.text)
+            };
+            for (s, e) in proj_tokens {
+                let word = &proj.text[s..e];
+                let (os, oe, flags) = proj.to_original(s, e);
+                // The deobfuscated projection only adds what deobfuscation found.
+                if deob && flags == 0 {
+                    continue;
+                }
+                self.lookup_token(word, &mut |p: &Posting| {
+                    hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
+                });
+                if pi == 0 {
+                    if let Some(v) = number_value(word) {
+                        numbers.push(hit(u32::MAX, v, pi, s, e, os, oe, flags));
+                    }
+                }
+            }
+            if let Some(ac) = &self.automaton {
+                let bytes = proj.text.as_bytes();
+                for m in ac.find_overlapping_iter(bytes) {
+                    let phrase = &self.data.phrases[m.pattern().as_usize()];
+                    let (s, e) = (m.start(), m.end());
+                    if phrase.left_boundary && s > 0 && ends_in_word_char(&proj.text[..s]) {
+                        continue;
+                    }
+                    let right_ok = !phrase.right_boundary || !starts_with_word_char(&proj.text[e..]);
+                    // A prefix phrase ("ignore previous instruct*") covers the rest of its last word.
+                    let word_end = e + proj.text[e..]
+                        .find(|c: char| !is_word_char(c) || is_unspaced_script(c))
+                        .unwrap_or(proj.text.len() - e);
+                    for p in &phrase.postings {
+                        if !(right_ok || p.prefix) {
+                            continue;
+                        }
+                        let e = if p.prefix && phrase.right_boundary { word_end } else { e };
+                        let (os, oe, flags) = proj.to_original(s, e);
+                        if deob && flags == 0 {
+                            continue;
+                        }
+                        hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
+                    }
+                }
+            }
+        }
+        for h in hits.iter_mut().chain(numbers.iter_mut()) {
+            h.tok = token_range(&tokens, h.orig);
+        }
+        // Group by lexicon; within a lexicon keep the first of equal spans and
+        // drop hits nested inside a longer one ("prompt" inside "system prompt").
+        hits.sort_unstable_by_key(|h| (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.term));
+        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+        for h in hits {
+            if let Some(last) = kept.last() {
+                if last.lexicon == h.lexicon && h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1 {
+                    continue;
+                }
+            }
+            kept.push(h);
+        }
+        let mut by_lexicon = vec![0..0; self.data.lexicons.len()];
+        let mut i = 0;
+        while i < kept.len() {
+            let lex = kept[i].lexicon;
+            let start = i;
+            while i < kept.len() && kept[i].lexicon == lex {
+                i += 1;
+            }
+            by_lexicon[lex as usize] = start..i;
+        }
+        Scan { projections, tokens, hits: kept, by_lexicon, numbers }
+    }
+
+    /// Calls `found` for every lexicon membership of `word`: exact terms,
+    /// prefix terms, and (for fuzzy lexicons) terms one edit away.
+    fn lookup_token(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
+        let fst = self.tokens.as_fst();
+        let mut node = fst.root();
+        let mut out = fst::raw::Output::zero();
+        let bytes = word.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let Some(ti) = node.find_input(b) else { break };
+            let t = node.transition(ti);
+            out = out.cat(t.out);
+            node = fst.node(t.addr);
+            if node.is_final() {
+                let full = i + 1 == bytes.len();
+                let idx = out.cat(node.final_output()).value() as usize;
+                for p in &self.data.token_postings[idx] {
+                    if full || (p.prefix && word.is_char_boundary(i + 1)) {
+                        found(p);
+                    }
+                }
+            }
+        }
+        if self.data.fuzzy_postings.is_empty() || word.chars().count() < FUZZY_MIN_CHARS - 1 {
+            return;
+        }
+        let mut seen: Vec<u32> = Vec::new();
+        let mut try_key = |key: &str, found: &mut dyn FnMut(&Posting)| {
+            if let Some(idx) = self.fuzzy.get(key) {
+                for p in &self.data.fuzzy_postings[idx as usize] {
+                    if !seen.contains(&p.term) && within_one_edit(word, &self.data.terms[p.term as usize]) {
+                        seen.push(p.term);
+                        found(p);
+                    }
+                }
+            }
+        };
+        try_key(word, found);
+        for del in deletions(word) {
+            try_key(&del, found);
+        }
+    }
+}
+
+/// Every string made by deleting one character of `word`.
+pub(crate) fn deletions(word: &str) -> Vec<String> {
+    word.char_indices()
+        .map(|(i, c)| {
+            let mut s = String::with_capacity(word.len());
+            s.push_str(&word[..i]);
+            s.push_str(&word[i + c.len_utf8()..]);
+            s
+        })
+        .collect()
+}
+
+/// Optimal-string-alignment distance <= 1 (one insertion, deletion,
+/// substitution or adjacent transposition), and not equal.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a == b {
+        return false; // exact matches come from the exact set
+    }
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    if la == lb {
+        ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+    } else if la > lb {
+        ra[1..] == *rb
+    } else {
+        *ra == rb[1..]
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn hit(lexicon: u32, term: u64, pi: usize, s: usize, e: usize, os: usize, oe: usize, flags: u8) -> Hit {
+    Hit {
+        lexicon,
+        term,
+        orig: (os as u32, oe as u32),
+        tok: (0, 0),
+        projection: pi as u8,
+        flags,
+        norm: (s as u32, e as u32),
+    }
+}
+
+fn ends_in_word_char(s: &str) -> bool {
+    s.chars().next_back().is_some_and(|c| is_word_char(c) && !is_unspaced_script(c))
+}
+
+fn starts_with_word_char(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| is_word_char(c) && !is_unspaced_script(c))
+}
+
+/// The `text`-projection tokens an original byte range covers (end exclusive).
+fn token_range(tokens: &[Token], (s, e): (u32, u32)) -> (u32, u32) {
+    let first = tokens.partition_point(|t| t.orig.1 <= s);
+    let last = tokens.partition_point(|t| t.orig.0 < e).max(first);
+    (first as u32, last as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens() {
+        let t = "give me 1,000 q&a pairs: 系统提示 ok";
+        let toks: Vec<&str> = tokenize(t).into_iter().map(|(s, e)| &t[s..e]).collect();
+        assert_eq!(toks, ["give", "me", "1,000", "q", "a", "pairs", "系", "统", "提", "示", "ok"]);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number_value("20"), Some(20));
+        assert_eq!(number_value("1,000"), Some(1000));
+        assert_eq!(number_value("10k"), Some(10_000));
+        assert_eq!(number_value("k"), None);
+        assert_eq!(number_value("abc"), None);
+        assert_eq!(number_value("99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn one_edit() {
+        assert!(within_one_edit("instrucions", "instructions"));
+        assert!(within_one_edit("instructoins", "instructions"));
+        assert!(within_one_edit("instructiens", "instructions"));
+        assert!(within_one_edit("instructionss", "instructions"));
+        assert!(!within_one_edit("instructions", "instructions"));
+        assert!(!within_one_edit("construction", "instructions"));
+    }
+}

@@ -1,0 +1,372 @@
+//! The compiled pack: what a [`PackCompiler`](crate::PackCompiler) produces,
+//! what [`Pack::to_bytes`] writes and [`Pack::from_bytes`] verifies and loads.
+//!
+//! Binary layout (all integers little-endian):
+//!
+//! | bytes | field |
+//! | --- | --- |
+//! | 0..8 | magic `DGPACK\0\n` |
+//! | 8..12 | format version (`FORMAT_VERSION`) |
+//! | 12..16 | CRC-32 of the payload |
+//! | 16..24 | payload length |
+//! | 24.. | payload: postcard-encoded pack data (fst sets as bytes) |
+//!
+//! The aho-corasick automaton is not stored; it is rebuilt at load.
+
+use crate::condition::Expr;
+use crate::error::{Error, ErrorCode};
+use crate::normalize::{Normalizer, Steps};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Magic bytes at the start of every compiled pack.
+pub const MAGIC: &[u8; 8] = b"DGPACK\0\n";
+/// The compiled format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 24;
+
+/// What a prompt is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    /// A reasoning-extraction or distillation prompt.
+    Extraction,
+    /// Anything else.
+    Benign,
+}
+
+impl Label {
+    /// `"extraction"` or `"benign"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Extraction => "extraction",
+            Label::Benign => "benign",
+        }
+    }
+
+    /// Parses `"extraction"` or `"benign"`.
+    pub fn parse(s: &str) -> Option<Label> {
+        match s {
+            "extraction" => Some(Label::Extraction),
+            "benign" => Some(Label::Benign),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kinds of extraction a rule can evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// A full reasoning trace in capturable form.
+    ReasoningTrace,
+    /// Reveal hidden chain of thought.
+    HiddenReasoning,
+    /// Bulk training examples.
+    SyntheticData,
+    /// Output framed as training material for another model.
+    DistillationFraming,
+    /// Reveal the system prompt or hidden instructions.
+    SystemPromptLeak,
+}
+
+impl Category {
+    /// All categories.
+    pub const ALL: [Category; 5] = [
+        Category::ReasoningTrace,
+        Category::HiddenReasoning,
+        Category::SyntheticData,
+        Category::DistillationFraming,
+        Category::SystemPromptLeak,
+    ];
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::ReasoningTrace => "reasoning_trace",
+            Category::HiddenReasoning => "hidden_reasoning",
+            Category::SyntheticData => "synthetic_data",
+            Category::DistillationFraming => "distillation_framing",
+            Category::SystemPromptLeak => "system_prompt_leak",
+        }
+    }
+
+    /// Parses a snake_case name.
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A pack's metadata.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PackMeta {
+    /// Pack name.
+    pub name: String,
+    /// The pack's own version.
+    pub version: String,
+    /// What it is for.
+    pub description: String,
+    /// Label is `extraction` when the score reaches this.
+    pub threshold: f64,
+    /// Normalisation steps.
+    pub steps: Steps,
+}
+
+/// A lexicon as compiled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LexiconInfo {
+    /// Its name in `pack.toml`.
+    pub name: String,
+    /// Typo tolerance (0 or 1 edits).
+    pub fuzzy: u8,
+    /// Number of distinct terms.
+    pub terms: u32,
+}
+
+/// One lexicon membership of a term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Posting {
+    /// Lexicon index.
+    pub lexicon: u32,
+    /// Term index in the pack's term table.
+    pub term: u32,
+    /// The term is a prefix (`instruct*`).
+    pub prefix: bool,
+}
+
+/// A multi-token or symbolic term, matched by the automaton.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phrase {
+    /// The normalised pattern.
+    pub pattern: String,
+    /// Lexicons it belongs to.
+    pub postings: Vec<Posting>,
+    /// The match must start at a word boundary.
+    pub left_boundary: bool,
+    /// The match must end at a word boundary (unless the posting is a prefix).
+    pub right_boundary: bool,
+}
+
+/// A compiled rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Stable id, e.g. `SPL-001`.
+    pub id: String,
+    /// What it evidences.
+    pub category: Category,
+    /// Weight in `(0, 1]`.
+    pub weight: f64,
+    /// For humans.
+    pub description: String,
+    /// The condition, lexicons by index.
+    pub when: Expr<u32>,
+}
+
+/// A test case shipped with the pack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// The prompt.
+    pub text: String,
+    /// Expected label.
+    pub label: Label,
+    /// Expected top category, if given.
+    pub category: Option<Category>,
+    /// Rules that must fire.
+    pub rules: Vec<String>,
+    /// Rules that must not fire.
+    pub not_rules: Vec<String>,
+    /// Case file inside the pack.
+    pub file: String,
+    /// Line of the case in that file.
+    pub line: usize,
+}
+
+/// Everything a compiled pack stores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PackData {
+    pub meta: PackMeta,
+    pub lexicons: Vec<LexiconInfo>,
+    pub terms: Vec<String>,
+    pub token_fst: Vec<u8>,
+    pub token_postings: Vec<Vec<Posting>>,
+    pub fuzzy_fst: Vec<u8>,
+    pub fuzzy_postings: Vec<Vec<Posting>>,
+    pub phrases: Vec<Phrase>,
+    pub rules: Vec<Rule>,
+    pub cases: Vec<Case>,
+}
+
+/// A compiled, loaded pack: immutable, cheap to share, ready to classify.
+///
+/// Loading rebuilds the phrase automaton (milliseconds for thousands of
+/// phrases), so load once and reuse.
+///
+/// ```
+/// use distillguard::Pack;
+/// let pack = distillguard::default_pack();
+/// let bytes = pack.to_bytes();
+/// let again = Pack::from_bytes(&bytes).unwrap();
+/// assert_eq!(again.to_bytes(), bytes);
+/// let mut corrupt = bytes.clone();
+/// let last = corrupt.len() - 1;
+/// corrupt[last] ^= 1;
+/// assert_eq!(Pack::from_bytes(&corrupt).unwrap_err().code(), distillguard::ErrorCode::ChecksumMismatch);
+/// ```
+pub struct Pack {
+    pub(crate) data: PackData,
+    pub(crate) tokens: fst::Map<Vec<u8>>,
+    pub(crate) fuzzy: fst::Map<Vec<u8>>,
+    pub(crate) automaton: Option<AhoCorasick>,
+    pub(crate) normalizer: Normalizer,
+    pub(crate) warnings: Vec<Error>,
+}
+
+impl fmt::Debug for Pack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pack")
+            .field("name", &self.data.meta.name)
+            .field("version", &self.data.meta.version)
+            .field("rules", &self.data.rules.len())
+            .field("terms", &self.data.terms.len())
+            .finish()
+    }
+}
+
+fn corrupt(msg: impl Into<String>) -> Error {
+    Error::new(ErrorCode::CorruptPack, msg)
+}
+
+impl Pack {
+    pub(crate) fn from_data(data: PackData) -> Result<Pack, Error> {
+        let tokens = fst::Map::new(data.token_fst.clone()).map_err(|e| corrupt(format!("token set: {e}")))?;
+        let fuzzy = fst::Map::new(data.fuzzy_fst.clone()).map_err(|e| corrupt(format!("fuzzy set: {e}")))?;
+        if tokens.len() != data.token_postings.len() || fuzzy.len() != data.fuzzy_postings.len() {
+            return Err(corrupt("posting lists do not match the term sets"));
+        }
+        let lexicons = data.lexicons.len() as u32;
+        let terms = data.terms.len() as u32;
+        let postings_ok = data
+            .token_postings
+            .iter()
+            .chain(&data.fuzzy_postings)
+            .chain(data.phrases.iter().map(|p| &p.postings))
+            .flatten()
+            .all(|p| p.lexicon < lexicons && p.term < terms);
+        if !postings_ok {
+            return Err(corrupt("a posting refers to a lexicon or term that does not exist"));
+        }
+        for rule in &data.rules {
+            crate::eval::check_indices(&rule.when, lexicons)
+                .map_err(|()| corrupt(format!("rule {} refers to a lexicon that does not exist", rule.id)))?;
+        }
+        let automaton = if data.phrases.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(data.phrases.iter().map(|p| p.pattern.as_bytes()))
+                .map_err(|e| Error::new(ErrorCode::LimitExceeded, format!("phrase automaton: {e}")))?;
+            Some(ac)
+        };
+        let normalizer = Normalizer::new(data.meta.steps);
+        Ok(Pack { data, tokens, fuzzy, automaton, normalizer, warnings: Vec::new() })
+    }
+
+    /// Serialises the pack (see the module docs for the layout).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = postcard::to_allocvec(&self.data).expect("pack data always serialises");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Verifies and loads a compiled pack: magic, version, length and
+    /// checksum are checked before anything is decoded.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Pack, Error> {
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(Error::new(
+                ErrorCode::BadMagic,
+                "the file does not start with the distillguard pack magic bytes",
+            )
+            .with_note("compile a pack directory with `distillguard compile`"));
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(corrupt(format!("truncated header: {} bytes, need {HEADER_LEN}", bytes.len())));
+        }
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+        let version = u32_at(8);
+        if version != FORMAT_VERSION {
+            return Err(Error::new(
+                ErrorCode::UnsupportedVersion,
+                format!("compiled pack format version {version}, this build reads version {FORMAT_VERSION}"),
+            )
+            .with_note(if version > FORMAT_VERSION {
+                "the pack was compiled by a newer distillguard; upgrade, or recompile the pack with this one"
+            } else {
+                "recompile the pack with this distillguard"
+            }));
+        }
+        let crc = u32_at(12);
+        let len = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+        let payload = &bytes[HEADER_LEN..];
+        if payload.len() as u64 != len {
+            return Err(corrupt(format!("payload is {} bytes, header says {len}", payload.len())));
+        }
+        let actual = crc32fast::hash(payload);
+        if actual != crc {
+            return Err(Error::new(
+                ErrorCode::ChecksumMismatch,
+                format!("payload checksum is {actual:08x}, header says {crc:08x}: the file is damaged"),
+            ));
+        }
+        let data: PackData = postcard::from_bytes(payload).map_err(|e| corrupt(format!("payload: {e}")))?;
+        Pack::from_data(data)
+    }
+
+    /// Metadata (name, version, threshold, steps).
+    pub fn meta(&self) -> &PackMeta {
+        &self.data.meta
+    }
+
+    /// The rules, in pack order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.data.rules
+    }
+
+    /// The lexicons.
+    pub fn lexicons(&self) -> &[LexiconInfo] {
+        &self.data.lexicons
+    }
+
+    /// The cases shipped with the pack.
+    pub fn cases(&self) -> &[Case] {
+        &self.data.cases
+    }
+
+    /// Non-fatal findings from compilation (e.g. an unused lexicon).
+    pub fn warnings(&self) -> &[Error] {
+        &self.warnings
+    }
+
+    /// Number of distinct lexicon terms.
+    pub fn term_count(&self) -> usize {
+        self.data.terms.len()
+    }
+}

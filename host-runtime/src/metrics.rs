@@ -1,0 +1,327 @@
+//! Evaluation on labelled data: precision, recall, F1 and false-positive
+//! rate, overall, per category and per any field of the records.
+
+use distillguard::{Label, Verdict};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One labelled record.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// `id` field, if any.
+    pub id: Option<String>,
+    /// The prompt.
+    pub text: String,
+    /// Gold label.
+    pub label: Label,
+    /// Gold category (positives).
+    pub category: Option<String>,
+    /// All fields, for `--by`.
+    pub fields: Map<String, Value>,
+}
+
+impl Item {
+    /// Reads a record: `text` and `label` are required.
+    pub fn from_record(m: Map<String, Value>) -> Result<Item, String> {
+        let text = m.get("text").and_then(Value::as_str).ok_or("missing string field `text`")?.to_string();
+        let label = m.get("label").and_then(Value::as_str).ok_or("missing string field `label`")?;
+        let label =
+            Label::parse(label).ok_or_else(|| format!("label `{label}` is neither `extraction` nor `benign`"))?;
+        let id = m.get("id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        let category = m.get("category").and_then(Value::as_str).map(str::to_string);
+        Ok(Item { id, text, label, category, fields: m })
+    }
+}
+
+/// A confusion matrix.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Extraction called extraction.
+    pub tp: usize,
+    /// Benign called extraction.
+    pub fp: usize,
+    /// Benign called benign.
+    pub tn: usize,
+    /// Extraction called benign.
+    #[serde(rename = "fn")]
+    pub fn_: usize,
+}
+
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+impl Counts {
+    fn add(&mut self, gold: Label, predicted: Label) {
+        match (gold, predicted) {
+            (Label::Extraction, Label::Extraction) => self.tp += 1,
+            (Label::Benign, Label::Extraction) => self.fp += 1,
+            (Label::Benign, Label::Benign) => self.tn += 1,
+            (Label::Extraction, Label::Benign) => self.fn_ += 1,
+        }
+    }
+    /// Items counted.
+    pub fn n(&self) -> usize {
+        self.tp + self.fp + self.tn + self.fn_
+    }
+    /// TP / (TP + FP); `None` when nothing was flagged.
+    pub fn precision(&self) -> Option<f64> {
+        ratio(self.tp, self.tp + self.fp)
+    }
+    /// TP / (TP + FN); `None` without positives.
+    pub fn recall(&self) -> Option<f64> {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+    /// Harmonic mean of precision and recall.
+    pub fn f1(&self) -> Option<f64> {
+        let (p, r) = (self.precision()?, self.recall()?);
+        Some(if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) })
+    }
+    /// FP / (FP + TN); `None` without negatives.
+    pub fn fpr(&self) -> Option<f64> {
+        ratio(self.fp, self.fp + self.tn)
+    }
+}
+
+#[derive(Serialize)]
+struct Rates {
+    n: usize,
+    #[serde(flatten)]
+    counts: Counts,
+    precision: Option<f64>,
+    recall: Option<f64>,
+    f1: Option<f64>,
+    fpr: Option<f64>,
+}
+
+impl From<&Counts> for Rates {
+    fn from(c: &Counts) -> Rates {
+        let r4 = |x: Option<f64>| x.map(|v| (v * 10_000.0).round() / 10_000.0);
+        Rates {
+            n: c.n(),
+            counts: *c,
+            precision: r4(c.precision()),
+            recall: r4(c.recall()),
+            f1: r4(c.f1()),
+            fpr: r4(c.fpr()),
+        }
+    }
+}
+
+/// Per category: detection (label-level) and attribution (top category).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CategoryCounts {
+    /// Items of this gold category.
+    pub n: usize,
+    /// Of those, labelled extraction (any category).
+    pub detected: usize,
+    /// Items whose top category is this one and that are labelled extraction.
+    pub predicted: usize,
+    /// Of those, gold category matches.
+    pub correct: usize,
+}
+
+/// A miss or false alarm, with its evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mistake {
+    /// Record id.
+    pub id: Option<String>,
+    /// `fn` (missed extraction) or `fp` (false alarm).
+    pub kind: &'static str,
+    /// Gold category.
+    pub category: Option<String>,
+    /// Score given.
+    pub score: f64,
+    /// Rules that fired.
+    pub rules: Vec<String>,
+    /// Start of the text.
+    pub text: String,
+}
+
+/// The whole evaluation.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Overall.
+    pub overall: Counts,
+    /// Per gold category.
+    pub categories: BTreeMap<String, CategoryCounts>,
+    /// Per field, per value.
+    pub by: BTreeMap<String, BTreeMap<String, Counts>>,
+    /// Misses and false alarms.
+    pub mistakes: Vec<Mistake>,
+    /// Rule id -> (fired on positives, fired on negatives).
+    pub rule_hits: BTreeMap<String, (usize, usize)>,
+}
+
+fn field_value(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "(none)".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn snippet(text: &str, max: usize) -> String {
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut s: String = flat.chars().take(max).collect();
+    s.push('…');
+    s
+}
+
+impl Report {
+    /// Adds one item and its verdict.
+    pub fn add(&mut self, item: &Item, verdict: &Verdict, by: &[String]) {
+        self.overall.add(item.label, verdict.label);
+        for f in by {
+            let v = field_value(item.fields.get(f));
+            self.by.entry(f.clone()).or_default().entry(v).or_default().add(item.label, verdict.label);
+        }
+        let top = verdict.top_category().map(|c| c.as_str().to_string());
+        if let Some(cat) = &item.category {
+            let c = self.categories.entry(cat.clone()).or_default();
+            c.n += 1;
+            if verdict.label == Label::Extraction {
+                c.detected += 1;
+            }
+        }
+        if verdict.label == Label::Extraction {
+            if let Some(t) = &top {
+                let c = self.categories.entry(t.clone()).or_default();
+                c.predicted += 1;
+                if item.category.as_deref() == Some(t.as_str()) {
+                    c.correct += 1;
+                }
+            }
+        }
+        for e in &verdict.evidence {
+            let h = self.rule_hits.entry(e.rule.clone()).or_default();
+            match item.label {
+                Label::Extraction => h.0 += 1,
+                Label::Benign => h.1 += 1,
+            }
+        }
+        if item.label != verdict.label {
+            self.mistakes.push(Mistake {
+                id: item.id.clone(),
+                kind: if item.label == Label::Extraction { "fn" } else { "fp" },
+                category: item.category.clone(),
+                score: verdict.score,
+                rules: verdict.evidence.iter().map(|e| e.rule.clone()).collect(),
+                text: snippet(&item.text, 160),
+            });
+        }
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self, with_mistakes: bool) -> Value {
+        let cats: BTreeMap<&String, Value> = self
+            .categories
+            .iter()
+            .map(|(k, c)| {
+                let r4 = |x: Option<f64>| x.map(|v| (v * 10_000.0).round() / 10_000.0);
+                (
+                    k,
+                    serde_json::json!({
+                        "n": c.n, "detected": c.detected, "recall": r4(ratio(c.detected, c.n)),
+                        "predicted": c.predicted, "attribution_precision": r4(ratio(c.correct, c.predicted)),
+                    }),
+                )
+            })
+            .collect();
+        let by: BTreeMap<&String, BTreeMap<&String, Rates>> =
+            self.by.iter().map(|(f, m)| (f, m.iter().map(|(v, c)| (v, Rates::from(c))).collect())).collect();
+        let mut v = serde_json::json!({
+            "overall": Rates::from(&self.overall),
+            "categories": cats,
+            "by": by,
+            "rules": self.rule_hits.iter().map(|(r, (p, n))| (r.clone(), serde_json::json!({"positives": p, "negatives": n}))).collect::<Map<_, _>>(),
+        });
+        if with_mistakes {
+            v["mistakes"] = serde_json::to_value(&self.mistakes).expect("serialisable");
+        }
+        v
+    }
+
+    /// The report as text tables.
+    pub fn to_text(&self, with_mistakes: bool) -> String {
+        let pct = |x: Option<f64>| x.map_or("   -  ".to_string(), |v| format!("{:6.4}", v));
+        let mut s = String::new();
+        let o = &self.overall;
+        let _ = writeln!(
+            s,
+            "overall   n={:<5} precision {}  recall {}  F1 {}  FPR {}   (tp {} fp {} tn {} fn {})",
+            o.n(),
+            pct(o.precision()),
+            pct(o.recall()),
+            pct(o.f1()),
+            pct(o.fpr()),
+            o.tp,
+            o.fp,
+            o.tn,
+            o.fn_
+        );
+        if !self.categories.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n{:<22} {:>5} {:>9} {:>8}   {:>9} {:>12}",
+                "category", "n", "detected", "recall", "predicted", "attribution"
+            );
+            for (k, c) in &self.categories {
+                let _ = writeln!(
+                    s,
+                    "{:<22} {:>5} {:>9} {:>8}   {:>9} {:>12}",
+                    k,
+                    c.n,
+                    c.detected,
+                    pct(ratio(c.detected, c.n)),
+                    c.predicted,
+                    pct(ratio(c.correct, c.predicted))
+                );
+            }
+        }
+        for (f, m) in &self.by {
+            let _ = writeln!(
+                s,
+                "\nby {f:<19} {:>5} {:>9} {:>8} {:>8} {:>8}   tp/fp/tn/fn",
+                "n", "precision", "recall", "F1", "FPR"
+            );
+            for (v, c) in m {
+                let _ = writeln!(
+                    s,
+                    "   {:<19} {:>5} {:>9} {:>8} {:>8} {:>8}   {}/{}/{}/{}",
+                    snippet(v, 19),
+                    c.n(),
+                    pct(c.precision()),
+                    pct(c.recall()),
+                    pct(c.f1()),
+                    pct(c.fpr()),
+                    c.tp,
+                    c.fp,
+                    c.tn,
+                    c.fn_
+                );
+            }
+        }
+        if with_mistakes && !self.mistakes.is_empty() {
+            let _ = writeln!(s, "\nmisses and false alarms ({}):", self.mistakes.len());
+            for m in &self.mistakes {
+                let _ = writeln!(
+                    s,
+                    "  {} {:<14} {:<20} score {:.4} rules [{}]\n      {}",
+                    m.kind,
+                    m.id.as_deref().unwrap_or("-"),
+                    m.category.as_deref().unwrap_or("-"),
+                    m.score,
+                    m.rules.join(","),
+                    m.text
+                );
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,307 @@
+//! The wasmtime host for the core-wasm module.
+//!
+//! `Engine` and `Module` are compiled once, the `InstancePre` prepared once.
+//! Requests are served from a pool of ready instances that already hold the
+//! pack (loading it builds the automaton inside the guest, which costs
+//! milliseconds). Each instance's `Store` has a memory cap (`StoreLimits`)
+//! and fuel is refilled per request, so no input can exhaust or hang the
+//! host. An instance that trapped is dropped; the next request gets a fresh one.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use wasmtime::{
+    Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
+};
+
+/// The module this binary embeds, built from `classifier/module`.
+pub const MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/distillguard.wasm"));
+
+/// The ABI version this host speaks.
+pub const ABI_VERSION: u32 = 1;
+
+/// Limits for guest instances. The defaults are safe for an edge proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostLimits {
+    /// Largest input accepted, in bytes; larger inputs are rejected before
+    /// they reach the guest.
+    pub max_input_bytes: usize,
+    /// Linear-memory cap per instance, in bytes.
+    pub max_memory_bytes: usize,
+    /// Fuel for one request: a fixed part...
+    pub fuel_base: u64,
+    /// ...plus this much per input byte.
+    pub fuel_per_byte: u64,
+    /// Ready instances kept in the pool.
+    pub pool_size: usize,
+}
+
+impl Default for HostLimits {
+    fn default() -> HostLimits {
+        HostLimits {
+            max_input_bytes: 1 << 20,
+            max_memory_bytes: 256 << 20,
+            fuel_base: 200_000_000,
+            fuel_per_byte: 20_000,
+            pool_size: 4,
+        }
+    }
+}
+
+/// A failed request. The host keeps serving after any of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// The input is larger than `max_input_bytes`.
+    InputTooLarge {
+        /// Input length.
+        len: usize,
+        /// The cap.
+        cap: usize,
+    },
+    /// The guest reported an error (invalid UTF-8, corrupt pack, ...).
+    Guest {
+        /// Stable code, e.g. `E103`.
+        code: String,
+        /// Message.
+        message: String,
+    },
+    /// The guest ran out of fuel: the request took too long.
+    OutOfFuel,
+    /// The guest trapped (e.g. ran out of its memory cap); it was discarded.
+    Trap(String),
+    /// The module could not be compiled or instantiated.
+    Setup(String),
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostError::InputTooLarge { len, cap } => {
+                write!(f, "error[E201]: input is {len} bytes, above the cap of {cap} bytes (raise it with --max-input)")
+            }
+            HostError::Guest { code, message } => write!(f, "error[{code}]: {message}"),
+            HostError::OutOfFuel => write!(
+                f,
+                "error[H001]: the classifier ran out of fuel (the request took too long); the instance was replaced"
+            ),
+            HostError::Trap(m) => write!(f, "error[H002]: the classifier trapped and was replaced: {m}"),
+            HostError::Setup(m) => write!(f, "error[H003]: cannot set up the wasm module: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
+struct StoreData {
+    limits: StoreLimits,
+}
+
+/// One ready instance with its exports.
+struct Slot {
+    store: Store<StoreData>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    classify: TypedFunc<(u32, u32), u32>,
+    result_ptr: TypedFunc<(), u32>,
+    result_len: TypedFunc<(), u32>,
+}
+
+/// The compiled module, ready to make instances. Cheap to share.
+pub struct WasmRuntime {
+    engine: Engine,
+    pre: InstancePre<StoreData>,
+    limits: HostLimits,
+}
+
+impl WasmRuntime {
+    /// Compiles a module (once).
+    pub fn new(module: &[u8], limits: HostLimits) -> Result<WasmRuntime, HostError> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).map_err(|e| HostError::Setup(e.to_string()))?;
+        let module = Module::new(&engine, module).map_err(|e| HostError::Setup(e.to_string()))?;
+        if let Some(import) = module.imports().next() {
+            return Err(HostError::Setup(format!(
+                "the module imports `{}::{}`; it must have no imports",
+                import.module(),
+                import.name()
+            )));
+        }
+        let linker: Linker<StoreData> = Linker::new(&engine);
+        let pre = linker.instantiate_pre(&module).map_err(|e| HostError::Setup(e.to_string()))?;
+        Ok(WasmRuntime { engine, pre, limits })
+    }
+
+    /// The embedded module with the given limits.
+    pub fn embedded(limits: HostLimits) -> Result<WasmRuntime, HostError> {
+        WasmRuntime::new(MODULE, limits)
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> HostLimits {
+        self.limits
+    }
+
+    /// A fresh instance with `pack` loaded.
+    fn instantiate(&self, pack: &[u8]) -> Result<Slot, HostError> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.max_memory_bytes)
+            .instances(1)
+            .tables(4)
+            .memories(1)
+            .build();
+        let mut store = Store::new(&self.engine, StoreData { limits });
+        store.limiter(|d| &mut d.limits);
+        store
+            .set_fuel(self.limits.fuel_base.saturating_add(self.limits.fuel_per_byte.saturating_mul(pack.len() as u64)))
+            .map_err(setup)?;
+        let instance = self.pre.instantiate(&mut store).map_err(setup)?;
+        let version: TypedFunc<(), u32> = instance.get_typed_func(&mut store, "dg_abi_version").map_err(setup)?;
+        let v = version.call(&mut store, ()).map_err(setup)?;
+        if v != ABI_VERSION {
+            return Err(HostError::Setup(format!("module speaks ABI version {v}, this host speaks {ABI_VERSION}")));
+        }
+        let mut slot = Slot {
+            memory: instance
+                .get_memory(&mut store, "memory")
+                .ok_or_else(|| HostError::Setup("module exports no memory".into()))?,
+            alloc: instance.get_typed_func(&mut store, "dg_alloc").map_err(setup)?,
+            free: instance.get_typed_func(&mut store, "dg_free").map_err(setup)?,
+            classify: instance.get_typed_func(&mut store, "dg_classify").map_err(setup)?,
+            result_ptr: instance.get_typed_func(&mut store, "dg_result_ptr").map_err(setup)?,
+            result_len: instance.get_typed_func(&mut store, "dg_result_len").map_err(setup)?,
+            store,
+        };
+        let load: TypedFunc<(u32, u32), u32> =
+            instance.get_typed_func(&mut slot.store, "dg_load_pack").map_err(setup)?;
+        call_with_buffer(&mut slot, pack, |slot, ptr, len| load.call(&mut slot.store, (ptr, len)))?;
+        Ok(slot)
+    }
+}
+
+fn setup(e: impl fmt::Display) -> HostError {
+    HostError::Setup(e.to_string())
+}
+
+fn trap(e: wasmtime::Error) -> HostError {
+    if let Some(wasmtime::Trap::OutOfFuel) = e.downcast_ref::<wasmtime::Trap>() {
+        return HostError::OutOfFuel;
+    }
+    HostError::Trap(format!("{e:#}").lines().next().unwrap_or("trap").to_string())
+}
+
+/// Copies `input` into guest memory, runs `f(ptr, len) -> status`, frees the
+/// buffer and returns the result bytes (or the guest's error).
+fn call_with_buffer(
+    slot: &mut Slot,
+    input: &[u8],
+    f: impl FnOnce(&mut Slot, u32, u32) -> wasmtime::Result<u32>,
+) -> Result<Vec<u8>, HostError> {
+    let len = u32::try_from(input.len())
+        .map_err(|_| HostError::InputTooLarge { len: input.len(), cap: u32::MAX as usize })?;
+    let ptr = slot.alloc.call(&mut slot.store, len).map_err(trap)?;
+    if ptr == 0 {
+        return Err(HostError::Trap(format!("the guest could not allocate {len} bytes (memory cap)")));
+    }
+    slot.memory.write(&mut slot.store, ptr as usize, input).map_err(|e| HostError::Trap(e.to_string()))?;
+    let status = f(slot, ptr, len).map_err(trap)?;
+    slot.free.call(&mut slot.store, (ptr, len)).map_err(trap)?;
+    let rptr = slot.result_ptr.call(&mut slot.store, ()).map_err(trap)? as usize;
+    let rlen = slot.result_len.call(&mut slot.store, ()).map_err(trap)? as usize;
+    let data = slot.memory.data(&slot.store);
+    let bytes = data
+        .get(rptr..rptr.saturating_add(rlen))
+        .ok_or_else(|| HostError::Trap("result out of bounds".into()))?
+        .to_vec();
+    if status != 0 {
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let code = v["error"]["code"].as_str().unwrap_or("E???").to_string();
+        let message = v["error"]["message"].as_str().unwrap_or("unknown guest error").to_string();
+        return Err(HostError::Guest { code, message });
+    }
+    Ok(bytes)
+}
+
+/// Pool statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Instances created (including the first ones).
+    pub instantiated: u64,
+    /// Instances dropped after a trap or fuel exhaustion.
+    pub replaced: u64,
+}
+
+/// A pool of ready instances holding one pack. `classify` may be called from
+/// many threads; each call checks an instance out and returns it after.
+pub struct WasmPool {
+    runtime: Arc<WasmRuntime>,
+    pack: Arc<[u8]>,
+    idle: Mutex<Vec<Slot>>,
+    stats: Mutex<PoolStats>,
+}
+
+impl WasmPool {
+    /// A pool for `pack` (compiled bytes). One instance is made now, so a
+    /// pack the guest refuses is reported here.
+    pub fn new(runtime: Arc<WasmRuntime>, pack: &[u8]) -> Result<WasmPool, HostError> {
+        let pool = WasmPool {
+            runtime,
+            pack: pack.into(),
+            idle: Mutex::new(Vec::new()),
+            stats: Mutex::new(PoolStats::default()),
+        };
+        let slot = pool.fresh()?;
+        pool.idle.lock().expect("pool lock").push(slot);
+        Ok(pool)
+    }
+
+    fn fresh(&self) -> Result<Slot, HostError> {
+        let slot = self.runtime.instantiate(&self.pack)?;
+        self.stats.lock().expect("stats lock").instantiated += 1;
+        Ok(slot)
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> PoolStats {
+        *self.stats.lock().expect("stats lock")
+    }
+
+    /// Classifies one text; returns the verdict JSON.
+    pub fn classify_json(&self, text: &[u8]) -> Result<String, HostError> {
+        let limits = self.runtime.limits;
+        if text.len() > limits.max_input_bytes {
+            return Err(HostError::InputTooLarge { len: text.len(), cap: limits.max_input_bytes });
+        }
+        let slot = self.idle.lock().expect("pool lock").pop();
+        let mut slot = match slot {
+            Some(s) => s,
+            None => self.fresh()?,
+        };
+        let fuel = limits.fuel_base.saturating_add(limits.fuel_per_byte.saturating_mul(text.len() as u64));
+        let result =
+            slot.store.set_fuel(fuel).map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
+                call_with_buffer(&mut slot, text, |s, ptr, len| s.classify.call(&mut s.store, (ptr, len)))
+            });
+        match &result {
+            Err(HostError::Trap(_) | HostError::OutOfFuel) => {
+                self.stats.lock().expect("stats lock").replaced += 1;
+                drop(slot);
+            }
+            _ => {
+                let mut idle = self.idle.lock().expect("pool lock");
+                if idle.len() < limits.pool_size.max(1) {
+                    idle.push(slot);
+                }
+            }
+        }
+        result.and_then(|b| String::from_utf8(b).map_err(|_| HostError::Trap("verdict is not UTF-8".into())))
+    }
+
+    /// Time to create one instance and load the pack into it (for `bench`).
+    pub fn measure_instantiate(&self) -> Result<std::time::Duration, HostError> {
+        let t = Instant::now();
+        let _slot = self.runtime.instantiate(&self.pack)?;
+        Ok(t.elapsed())
+    }
+}
