@@ -495,7 +495,7 @@ mod tests {
             ("a b", "expected `and`, `or`", 2),
             ("count(a) 3", "expected a comparison", 9),
             ("a # b", "unexpected character `#`", 2),
-            ("any(and)", "expected a lexicon name", 4),
+            ("any(and)", "is a keyword", 4),
             ("near(a, b, 999999999)", "above the limit", 11),
             ("(a", "expected `)`", 2),
         ];

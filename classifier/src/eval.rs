@@ -127,12 +127,11 @@ impl<'a> Ctx<'a> {
         self.occurrences(set).into_iter().filter(move |h| {
             let (s, e) = (h.orig.0 as usize, h.orig.1 as usize);
             // A character is at least one byte: check bytes before counting.
+            let within = |part: &str| part.len() < n || (part.len() < n.saturating_mul(4) && part.chars().count() < n);
             if from_end {
-                let rest = &text[e..];
-                rest.len() < n || rest.chars().count() < n
+                within(&text[e..])
             } else {
-                let before = &text[..s];
-                before.len() < n || before.chars().count() < n
+                within(&text[..s])
             }
         })
     }
@@ -170,7 +169,7 @@ impl<'a> Ctx<'a> {
 
 /// The same occurrence reached through two lexicons is not "near" itself.
 fn overlap_same_term(x: &Hit, y: &Hit) -> bool {
-    x.orig == y.orig
+    x.projection == y.projection && x.norm == y.norm
 }
 
 /// Whether a condition holds when nothing at all occurs (such a rule would

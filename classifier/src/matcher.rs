@@ -178,11 +178,15 @@ impl Pack {
         }
         // Group by lexicon; within a lexicon keep the first of equal spans and
         // drop hits nested inside a longer one ("prompt" inside "system prompt").
-        hits.sort_unstable_by_key(|h| (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.term));
+        // Decoded base64 maps every character to the whole encoded run, so
+        // within one projection nesting is judged on the projection's text.
+        hits.sort_unstable_by_key(|h| (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1)));
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         for h in hits {
             if let Some(last) = kept.last() {
-                if last.lexicon == h.lexicon && h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1 {
+                let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
+                let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
+                if last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm) {
                     continue;
                 }
             }

@@ -88,6 +88,8 @@ enum Command {
     Eval(EvalArgs),
     /// Throughput and latency, wasm vs native.
     Bench(bench::BenchArgs),
+    /// Inline reverse proxy in front of an OpenAI/Anthropic-compatible API (monitor / flag / block).
+    Serve(distillguard_host::serve::ServeArgs),
     /// Serve the rule-authoring web demo on 127.0.0.1.
     Demo {
         /// Port (0 picks a free one).
@@ -140,6 +142,10 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval(&cli.global, a),
         Command::Bench(a) => bench::run(&cli.global, a),
         Command::Demo { port } => demo(port),
+        Command::Serve(a) => distillguard_host::serve::run(
+            a,
+            distillguard_host::serve::ServeGlobal { pack: cli.global.pack.clone(), limits: cli.global.limits() },
+        ),
     };
     match result {
         Ok(code) => code,

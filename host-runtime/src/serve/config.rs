@@ -1,0 +1,256 @@
+//! The `serve` configuration file (TOML). Every field has a default, so an
+//! empty file plus `--upstream` is a working monitor-mode proxy. See
+//! `docs/proxy.md` for the reference.
+
+use anyhow::{bail, Context, Result};
+use distillguard::Category;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What the proxy does with a prompt that crosses a threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Forward everything; log verdicts.
+    Monitor,
+    /// Forward everything, with `x-distillguard-*` headers on the request to
+    /// the upstream and on the response to the client.
+    Flag,
+    /// Answer 403 in the API's own error shape instead of forwarding.
+    Block,
+}
+
+impl Mode {
+    /// `monitor`, `flag` or `block`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Monitor => "monitor",
+            Mode::Flag => "flag",
+            Mode::Block => "block",
+        }
+    }
+}
+
+/// What happens when the classifier fails on a request (trap, fuel, input
+/// above the cap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// Forward the request unclassified (logged and counted).
+    Open,
+    /// Answer 503 without forwarding.
+    Closed,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Upstream base URL, `http://host:port` (a path prefix is allowed).
+    pub upstream: String,
+    /// Rule pack: a pack directory or a compiled pack file; the embedded
+    /// default pack when absent. Watched for changes.
+    pub pack: Option<PathBuf>,
+    /// Policy mode.
+    pub mode: Mode,
+    /// Run a pack's own cases before serving it (at start and on reload)
+    /// and refuse it if any fails.
+    pub check_cases: bool,
+    /// Behaviour when the classifier errors.
+    pub fail: FailMode,
+    /// Threshold for every category [default: the pack's own threshold].
+    pub threshold: Option<f64>,
+    /// Per-category thresholds, overriding `threshold`; above 1 disables a category.
+    pub thresholds: BTreeMap<String, f64>,
+    /// Largest request body accepted on a classified route (413 above).
+    pub max_body_bytes: usize,
+    /// Time allowed for the upstream's response headers (504 after).
+    pub upstream_timeout_secs: f64,
+    /// Seconds between checks of the pack's modification time.
+    pub reload_poll_secs: f64,
+    /// Include the raw prompt text in logs (off: length and keyed hash only).
+    pub log_prompts: bool,
+    /// Log one line per request (the escalation, reload and error lines are always logged).
+    pub log_requests: bool,
+    /// Classifier instances kept ready (and classifications run at once).
+    pub pool_size: usize,
+    /// Client identity.
+    pub clients: ClientsConfig,
+    /// Campaign detection.
+    pub campaign: CampaignConfig,
+}
+
+/// How clients are identified.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientsConfig {
+    /// Identify clients by this request header instead of their API key.
+    pub header: Option<String>,
+    /// Client keys (API keys, or values of `header`) that are forwarded
+    /// without classification. Hashed at load; never logged.
+    pub allowlist: Vec<String>,
+    /// Key for the keyed hash of client ids and prompts in logs, so hashes
+    /// are stable across restarts [default: random per process].
+    pub hash_key: Option<String>,
+}
+
+/// Campaign detection: repetition of one template by one client.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignConfig {
+    /// On or off.
+    pub enabled: bool,
+    /// Sliding window, seconds.
+    pub window_secs: f64,
+    /// Escalate at this many prompts of one template fingerprint, each with
+    /// evidence, from one client within the window.
+    pub min_repeats: usize,
+    /// A prompt counts as evidence when a rule fired and its score is at
+    /// least this (below the single-prompt threshold).
+    pub evidence_floor: f64,
+    /// Also escalate a client that sent this many distinct
+    /// extraction-labelled prompts within the window (0 disables).
+    pub distinct_extraction: usize,
+    /// Action on escalation [default: `mode`].
+    pub action: Option<Mode>,
+    /// Most (client, template) and client entries kept; least recently
+    /// used ones are dropped beyond it.
+    pub max_entries: usize,
+}
+
+impl Default for CampaignConfig {
+    fn default() -> CampaignConfig {
+        CampaignConfig {
+            enabled: true,
+            window_secs: 300.0,
+            min_repeats: 10,
+            evidence_floor: 0.15,
+            distinct_extraction: 10,
+            action: None,
+            max_entries: 100_000,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            upstream: String::new(),
+            pack: None,
+            mode: Mode::Monitor,
+            check_cases: true,
+            fail: FailMode::Open,
+            threshold: None,
+            thresholds: BTreeMap::new(),
+            max_body_bytes: 4 << 20,
+            upstream_timeout_secs: 300.0,
+            reload_poll_secs: 1.0,
+            log_prompts: false,
+            log_requests: true,
+            pool_size: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+            clients: ClientsConfig::default(),
+            campaign: CampaignConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses a configuration; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        Ok(config)
+    }
+
+    /// Reads a configuration file. A relative `pack` path is taken relative
+    /// to the file's directory.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut config = Config::from_toml(&text, &path.display().to_string())?;
+        if let (Some(pack), Some(dir)) = (&config.pack, path.parent()) {
+            if pack.is_relative() {
+                config.pack = Some(dir.join(pack));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<()> {
+        if self.upstream.is_empty() {
+            bail!("no upstream: set `upstream = \"http://host:port\"` in the config or pass --upstream");
+        }
+        let uri: hyper::Uri = self.upstream.parse().with_context(|| format!("upstream {:?} is not a URL", self.upstream))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => bail!(
+                "upstream {:?}: https upstreams are not supported yet; put a TLS-originating sidecar in between",
+                self.upstream
+            ),
+            _ => bail!("upstream {:?} must start with http://", self.upstream),
+        }
+        if uri.authority().is_none() {
+            bail!("upstream {:?} has no host", self.upstream);
+        }
+        for (name, t) in &self.thresholds {
+            if Category::parse(name).is_none() {
+                bail!(
+                    "[thresholds]: unknown category {name:?}; expected one of {}",
+                    Category::ALL.map(|c| c.as_str()).join(", ")
+                );
+            }
+            if !(t.is_finite() && *t >= 0.0) {
+                bail!("[thresholds].{name} must be a number >= 0");
+            }
+        }
+        if let Some(t) = self.threshold {
+            if !(t.is_finite() && t >= 0.0) {
+                bail!("threshold must be a number >= 0");
+            }
+        }
+        if self.max_body_bytes == 0 {
+            bail!("max_body_bytes must be > 0");
+        }
+        if !(self.upstream_timeout_secs > 0.0 && self.upstream_timeout_secs.is_finite()) {
+            bail!("upstream_timeout_secs must be > 0");
+        }
+        if !(self.reload_poll_secs > 0.0 && self.reload_poll_secs.is_finite()) {
+            bail!("reload_poll_secs must be > 0");
+        }
+        if self.pool_size == 0 {
+            bail!("pool_size must be > 0");
+        }
+        let c = &self.campaign;
+        if c.enabled {
+            if !(c.window_secs > 0.0 && c.window_secs.is_finite()) {
+                bail!("[campaign].window_secs must be > 0");
+            }
+            if c.min_repeats < 2 {
+                bail!("[campaign].min_repeats must be >= 2");
+            }
+            if c.max_entries == 0 {
+                bail!("[campaign].max_entries must be > 0");
+            }
+        }
+        if let Some(h) = &self.clients.header {
+            hyper::header::HeaderName::from_bytes(h.as_bytes())
+                .with_context(|| format!("[clients].header {h:?} is not a header name"))?;
+        }
+        Ok(())
+    }
+
+    /// The upstream timeout.
+    pub fn upstream_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.upstream_timeout_secs)
+    }
+
+    /// The threshold for a category given the pack's own threshold.
+    pub fn threshold_for(&self, category: Category, pack_threshold: f64) -> f64 {
+        self.thresholds.get(category.as_str()).copied().or(self.threshold).unwrap_or(pack_threshold)
+    }
+}

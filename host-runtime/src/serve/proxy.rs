@@ -1,0 +1,534 @@
+//! The request path: read and classify prompt-bearing requests, decide,
+//! forward everything else as a stream.
+
+use super::campaign::{CampaignTracker, Escalation, Observation};
+use super::config::{Config, FailMode, Mode};
+use super::extract::{self, Api, Route};
+use super::ident::{self, ClientId, KeyedHash};
+use super::log::LogSink;
+use super::metrics::{escape, Metrics};
+use super::policy::{self, Decision};
+use super::reload::Engine;
+use crate::wasm::WasmRuntime;
+use axum::body::Body;
+use bytes::Bytes;
+use distillguard::Verdict;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Everything the request path shares.
+pub struct Shared {
+    pub(crate) config: Config,
+    pub(crate) runtime: Arc<WasmRuntime>,
+    pub(crate) engine: RwLock<Arc<Engine>>,
+    pub(crate) permits: Semaphore,
+    pub(crate) client: Client<HttpConnector, Body>,
+    pub(crate) upstream: Uri,
+    pub(crate) hasher: KeyedHash,
+    pub(crate) allow: HashSet<ClientId>,
+    pub(crate) campaigns: CampaignTracker,
+    pub(crate) metrics: Metrics,
+    pub(crate) log: LogSink,
+    pub(crate) started: Instant,
+}
+
+/// What one request's log line says beyond the basics.
+#[derive(Default)]
+struct Record {
+    route: &'static str,
+    client: Option<ClientId>,
+    prompt_len: Option<usize>,
+    prompt_hash: Option<String>,
+    prompt: Option<String>,
+    verdict: Option<(Verdict, Decision)>,
+    classify: Option<Duration>,
+    upstream: Option<Duration>,
+    note: Option<String>,
+}
+
+const HOP_BY_HOP: &[&str] =
+    &["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+
+impl Shared {
+    /// The engine serving now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.read().expect("engine lock").clone()
+    }
+
+    /// Handles one proxied request.
+    pub async fn handle(self: Arc<Self>, req: Request<Body>) -> Response<Body> {
+        let start = Instant::now();
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let method = parts.method.clone();
+        let mut rec = Record::default();
+        let response = match Route::recognise(&parts.method, &path) {
+            None => {
+                rec.route = "other";
+                self.metrics.inc1("distillguard_requests_total", "route", "other");
+                let api = guess_api(&path, &parts.headers);
+                self.forward(parts, body, None, api, &mut rec).await
+            }
+            Some(route) => {
+                rec.route = route.as_str();
+                self.metrics.inc1("distillguard_requests_total", "route", route.as_str());
+                self.classified(route, parts, body, &mut rec).await
+            }
+        };
+        if self.config.log_requests || response.status().is_server_error() {
+            self.log_request(&method, &path, &response, &rec, start);
+        }
+        response
+    }
+
+    async fn classified(&self, route: Route, mut parts: hyper::http::request::Parts, body: Body, rec: &mut Record) -> Response<Body> {
+        let api = route.api();
+        let cap = self.config.max_body_bytes;
+        let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > cap as u64) {
+            return self.too_large(api, rec);
+        }
+        let bytes: Bytes = match Limited::new(body, cap).collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return self.too_large(api, rec),
+            Err(e) => {
+                self.metrics.inc1("distillguard_rejected_total", "reason", "body_read");
+                rec.note = Some(format!("cannot read request body: {e}"));
+                return error_response(api, StatusCode::BAD_REQUEST, "distillguard_bad_body", &format!("cannot read the request body: {e}"));
+            }
+        };
+        let parts_text = match extract::prompt_parts(&bytes) {
+            Ok(p) => p,
+            Err(extract::Malformed(m)) => {
+                self.metrics.inc1("distillguard_rejected_total", "reason", "malformed");
+                rec.note = Some(m.clone());
+                return error_response(api, StatusCode::BAD_REQUEST, "distillguard_malformed_request", &m);
+            }
+        };
+        let client = ident::client_key(&parts.headers, self.config.clients.header.as_deref()).map(|k| self.hasher.client(k));
+        rec.client = client;
+        if client.is_some_and(|c| self.allow.contains(&c)) {
+            self.metrics.inc1("distillguard_allowlisted_total", "route", route.as_str());
+            rec.note = Some("allowlisted".into());
+            return self.forward(parts, Body::from(bytes), None, api, rec).await;
+        }
+        let text = extract::join(&parts_text);
+        rec.prompt_len = Some(text.len());
+        let mac = self.hasher.mac(text.as_bytes());
+        rec.prompt_hash = Some(ident::hex(&mac[..8]));
+        let prompt_hash = u64::from_le_bytes(mac[..8].try_into().expect("8 bytes"));
+        if self.config.log_prompts {
+            rec.prompt = Some(text.clone());
+        }
+        if text.is_empty() {
+            rec.note = Some("no prompt text".into());
+            return self.forward(parts, Body::from(bytes), None, api, rec).await;
+        }
+
+        let t = Instant::now();
+        let result = self.classify(text).await;
+        let took = t.elapsed();
+        rec.classify = Some(took);
+        self.metrics.classify.observe(took);
+        let (verdict, threshold) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                self.metrics.inc1("distillguard_classifier_errors_total", "fail", fail_str(self.config.fail));
+                rec.note = Some(format!("classifier error: {e}"));
+                return match self.config.fail {
+                    FailMode::Open => self.forward(parts, Body::from(bytes), None, api, rec).await,
+                    FailMode::Closed => {
+                        self.metrics.inc1("distillguard_blocked_total", "reason", "classifier_error");
+                        error_response(
+                            api,
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "distillguard_unavailable",
+                            "distillguard could not classify this request and is configured to fail closed; retry later",
+                        )
+                    }
+                };
+            }
+        };
+
+        let tripped = policy::tripped(&verdict, &self.config, threshold);
+        let rules: Vec<String> = verdict.evidence.iter().map(|e| e.rule.clone()).collect();
+        let escalation = client.and_then(|c| {
+            self.campaigns.observe(
+                &Observation {
+                    client: c,
+                    fingerprint: &verdict.fingerprint,
+                    score: verdict.score,
+                    rules: &rules,
+                    extraction: !tripped.is_empty(),
+                    prompt_hash,
+                },
+                Instant::now(),
+            )
+        });
+        if let Some(e) = escalation.as_ref().filter(|e| e.new) {
+            self.metrics.inc1("distillguard_campaign_escalations_total", "kind", e.kind.as_str());
+            self.log_escalation(e, client.as_ref());
+        }
+        if let Some(e) = &escalation {
+            self.metrics.inc1("distillguard_campaign_requests_total", "kind", e.kind.as_str());
+        }
+        let decision = policy::decide(tripped, escalation, &self.config);
+        self.count_verdict(&verdict, &decision);
+
+        let response = match decision.action {
+            Some(Mode::Block) => {
+                let reason = if decision.tripped.is_empty() { "campaign" } else { "prompt" };
+                self.metrics.inc1("distillguard_blocked_total", "reason", reason);
+                self.metrics.inc1("distillguard_actions_total", "action", "block");
+                blocked_response(api, &verdict, &decision)
+            }
+            action => {
+                let flagged = self.config.mode == Mode::Flag || action == Some(Mode::Flag);
+                self.metrics.inc1(
+                    "distillguard_actions_total",
+                    "action",
+                    match action {
+                        Some(Mode::Flag) => "flag",
+                        Some(_) => "monitor",
+                        None => "forward",
+                    },
+                );
+                let extra = flagged.then(|| flag_headers(&verdict, &decision));
+                if let Some(h) = &extra {
+                    for (k, v) in h {
+                        parts.headers.insert(k.clone(), v.clone());
+                    }
+                }
+                self.forward(parts, Body::from(bytes), extra, api, rec).await
+            }
+        };
+        rec.verdict = Some((verdict, decision));
+        response
+    }
+
+    /// Classifies off the reactor, at most `pool_size` at once.
+    async fn classify(&self, text: String) -> Result<(Verdict, f64), String> {
+        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+        let engine = self.engine();
+        let threshold = engine.threshold;
+        let json = tokio::task::spawn_blocking(move || engine.pool.classify_json(text.as_bytes()))
+            .await
+            .map_err(|e| format!("classifier task failed: {e}"))?
+            .map_err(|e| e.to_string())?;
+        let verdict: Verdict = serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))?;
+        Ok((verdict, threshold))
+    }
+
+    fn too_large(&self, api: Api, rec: &mut Record) -> Response<Body> {
+        self.metrics.inc1("distillguard_rejected_total", "reason", "too_large");
+        rec.note = Some("body too large".into());
+        error_response(
+            api,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "distillguard_body_too_large",
+            &format!("the request body is larger than the proxy's cap of {} bytes", self.config.max_body_bytes),
+        )
+    }
+
+    /// Sends the request upstream (the body as given: buffered bytes or the
+    /// client's stream) and streams the response back.
+    async fn forward(
+        &self,
+        mut parts: hyper::http::request::Parts,
+        body: Body,
+        extra: Option<HeaderMap>,
+        api: Api,
+        rec: &mut Record,
+    ) -> Response<Body> {
+        let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let base = self.upstream.path().trim_end_matches('/');
+        let uri = Uri::builder()
+            .scheme(self.upstream.scheme_str().unwrap_or("http"))
+            .authority(self.upstream.authority().expect("validated").as_str())
+            .path_and_query(format!("{base}{pq}"))
+            .build();
+        let Ok(uri) = uri else {
+            return error_response(api, StatusCode::BAD_REQUEST, "distillguard_bad_path", "the request path cannot be forwarded");
+        };
+        parts.uri = uri;
+        parts.version = hyper::Version::HTTP_11;
+        strip_hop_by_hop(&mut parts.headers);
+        if self.config.mode == Mode::Flag {
+            // Only the proxy may speak for itself to the upstream.
+            let forged: Vec<HeaderName> =
+                parts.headers.keys().filter(|k| k.as_str().starts_with("x-distillguard-")).cloned().collect();
+            for k in forged {
+                if extra.as_ref().is_none_or(|e| !e.contains_key(&k)) {
+                    parts.headers.remove(&k);
+                }
+            }
+        }
+        if let Ok(host) = HeaderValue::from_str(self.upstream.authority().expect("validated").as_str()) {
+            parts.headers.insert(header::HOST, host);
+        }
+        let t = Instant::now();
+        let sent = tokio::time::timeout(self.config.upstream_timeout(), self.client.request(Request::from_parts(parts, body))).await;
+        let took = t.elapsed();
+        rec.upstream = Some(took);
+        match sent {
+            Err(_) => {
+                self.metrics.inc1("distillguard_upstream_errors_total", "kind", "timeout");
+                rec.note = Some(format!("upstream timeout after {:.3}s", took.as_secs_f64()));
+                error_response(
+                    api,
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "distillguard_upstream_timeout",
+                    &format!("the upstream did not answer within {} s", self.config.upstream_timeout_secs),
+                )
+            }
+            Ok(Err(e)) => {
+                let kind = if e.is_connect() { "connect" } else { "protocol" };
+                self.metrics.inc1("distillguard_upstream_errors_total", "kind", kind);
+                let msg = std::error::Error::source(&e).map_or(e.to_string(), |s| format!("{e}: {s}"));
+                rec.note = Some(format!("upstream error: {msg}"));
+                error_response(api, StatusCode::BAD_GATEWAY, "distillguard_upstream_unreachable", "the upstream API could not be reached")
+            }
+            Ok(Ok(resp)) => {
+                self.metrics.upstream.observe(took);
+                let (mut rparts, rbody) = resp.into_parts();
+                strip_hop_by_hop(&mut rparts.headers);
+                if let Some(extra) = extra {
+                    for (k, v) in &extra {
+                        rparts.headers.insert(k.clone(), v.clone());
+                    }
+                }
+                Response::from_parts(rparts, Body::new(rbody))
+            }
+        }
+    }
+
+    fn count_verdict(&self, verdict: &Verdict, decision: &Decision) {
+        self.metrics.inc1("distillguard_verdicts_total", "label", decision.label());
+        for c in &decision.tripped {
+            self.metrics.inc1("distillguard_verdict_categories_total", "category", c.as_str());
+        }
+        for e in &verdict.evidence {
+            self.metrics.inc(
+                "distillguard_rule_hits_total",
+                format!("rule=\"{}\",category=\"{}\"", escape(&e.rule), e.category.as_str()),
+            );
+        }
+    }
+
+    fn log_escalation(&self, e: &Escalation, client: Option<&ClientId>) {
+        let engine = self.engine();
+        self.log.emit(
+            "warn",
+            "campaign_escalated",
+            json!({
+                "kind": e.kind.as_str(),
+                "client": client.map(|c| ident::hex(&c[..8])),
+                "template": e.fingerprint,
+                "count": e.count,
+                "window_secs": e.window.as_secs_f64(),
+                "rules": e.rules,
+                "max_score": e.max_score,
+                "evidence_floor": self.config.campaign.evidence_floor,
+                "min_repeats": self.config.campaign.min_repeats,
+                "distinct_extraction": self.config.campaign.distinct_extraction,
+                "action": self.config.campaign.action.unwrap_or(self.config.mode).as_str(),
+                "pack": format!("{} {}", engine.name, engine.version),
+            }),
+        );
+    }
+
+    fn log_request(&self, method: &hyper::Method, path: &str, resp: &Response<Body>, rec: &Record, start: Instant) {
+        let mut f = json!({
+            "method": method.as_str(),
+            "path": path,
+            "route": rec.route,
+            "status": resp.status().as_u16(),
+            "client": rec.client.map(|c| ident::hex(&c[..8])),
+            "total_ms": ms(start.elapsed()),
+        });
+        let m = f.as_object_mut().expect("object");
+        if let Some(n) = rec.prompt_len {
+            m.insert("prompt_len".into(), n.into());
+        }
+        if let Some(h) = &rec.prompt_hash {
+            m.insert("prompt_hash".into(), h.clone().into());
+        }
+        if let Some(p) = &rec.prompt {
+            m.insert("prompt".into(), p.clone().into());
+        }
+        if let Some((v, d)) = &rec.verdict {
+            m.insert("label".into(), d.label().into());
+            m.insert("score".into(), v.score.into());
+            m.insert("categories".into(), json!(v.categories));
+            m.insert("tripped".into(), json!(d.tripped.iter().map(|c| c.as_str()).collect::<Vec<_>>()));
+            m.insert("rules".into(), json!(v.evidence.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>()));
+            m.insert("fingerprint".into(), v.fingerprint.clone().into());
+            m.insert("pack".into(), format!("{} {}", v.pack.name, v.pack.version).into());
+            m.insert("action".into(), d.action.map_or("forward", |a| a.as_str()).into());
+            if let Some(e) = &d.escalation {
+                m.insert("campaign".into(), json!({"kind": e.kind.as_str(), "template": e.fingerprint, "count": e.count}));
+            }
+        }
+        if let Some(d) = rec.classify {
+            m.insert("classify_us".into(), (d.as_micros() as u64).into());
+        }
+        if let Some(d) = rec.upstream {
+            m.insert("upstream_ms".into(), ms(d).into());
+        }
+        if let Some(n) = &rec.note {
+            m.insert("note".into(), n.clone().into());
+        }
+        let level = if resp.status().is_server_error() { "error" } else { "info" };
+        self.log.emit(level, "request", f);
+    }
+
+    /// `/metrics` body.
+    pub fn render_metrics(&self) -> String {
+        let engine = self.engine();
+        let (templates, clients) = self.campaigns.entries();
+        let stats = engine.pool.stats();
+        self.metrics.render(&[
+            (
+                "distillguard_pack_info",
+                "The pack serving now.",
+                format!("name=\"{}\",version=\"{}\"", escape(&engine.name), escape(&engine.version)),
+                1.0,
+            ),
+            ("distillguard_campaign_template_entries", "(client, template) entries held.", String::new(), templates as f64),
+            ("distillguard_campaign_client_entries", "Client entries held.", String::new(), clients as f64),
+            ("distillguard_wasm_instances_created", "Instances created by the current pool.", String::new(), stats.instantiated as f64),
+            ("distillguard_wasm_instances_replaced", "Instances replaced after a trap, current pool.", String::new(), stats.replaced as f64),
+            ("distillguard_uptime_seconds", "Seconds since start.", String::new(), self.started.elapsed().as_secs_f64()),
+        ])
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn fail_str(f: FailMode) -> &'static str {
+    match f {
+        FailMode::Open => "open",
+        FailMode::Closed => "closed",
+    }
+}
+
+fn strip_hop_by_hop(h: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in listed {
+        h.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        h.remove(*n);
+    }
+}
+
+/// The API shape for a path that is not classified (for 502/504 bodies).
+fn guess_api(path: &str, headers: &HeaderMap) -> Api {
+    if headers.contains_key("anthropic-version") || path.contains("/v1/messages") {
+        Api::Anthropic
+    } else {
+        Api::OpenAi
+    }
+}
+
+/// The `x-distillguard-*` headers of flag mode.
+fn flag_headers(v: &Verdict, d: &Decision) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let mut put = |k: &'static str, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(HeaderName::from_static(k), v);
+        }
+    };
+    put("x-distillguard-label", d.label().to_string());
+    put("x-distillguard-score", v.score.to_string());
+    put("x-distillguard-rules", v.evidence.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>().join(","));
+    put("x-distillguard-fingerprint", v.fingerprint.clone());
+    if let Some(c) = d.tripped.first() {
+        put("x-distillguard-category", c.as_str().to_string());
+    }
+    if let Some(e) = &d.escalation {
+        put("x-distillguard-campaign", format!("{} {} x{}", e.kind.as_str(), e.fingerprint, e.count));
+    }
+    h
+}
+
+fn blocked_response(api: Api, v: &Verdict, d: &Decision) -> Response<Body> {
+    let rules: Vec<&str> = v.evidence.iter().map(|e| e.rule.as_str()).collect();
+    let mut msg = String::from("Request blocked by distillguard: ");
+    if !d.tripped.is_empty() {
+        let cats: Vec<&str> = d.tripped.iter().map(|c| c.as_str()).collect();
+        msg.push_str(&format!("the prompt looks like {} (score {})", cats.join(", "), v.score));
+    }
+    if let Some(e) = &d.escalation {
+        if !d.tripped.is_empty() {
+            msg.push_str("; ");
+        }
+        match e.kind {
+            super::campaign::CampaignKind::Template => msg.push_str(&format!(
+                "template {} repeated {} times with extraction evidence within {} s",
+                e.fingerprint,
+                e.count,
+                e.window.as_secs()
+            )),
+            super::campaign::CampaignKind::Client => msg.push_str(&format!(
+                "{} distinct extraction prompts from this client within {} s",
+                e.count,
+                e.window.as_secs()
+            )),
+        }
+    }
+    msg.push_str(&format!(". Rules: {}.", if rules.is_empty() { "none".to_string() } else { rules.join(", ") }));
+    let mut r = error_response(api, StatusCode::FORBIDDEN, "distillguard_blocked", &msg);
+    for (k, v) in flag_headers(v, d) {
+        if let Some(k) = k {
+            r.headers_mut().insert(k, v);
+        }
+    }
+    r
+}
+
+/// An error in the API's own shape.
+pub fn error_response(api: Api, status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let body = match api {
+        Api::OpenAi => {
+            let kind = match status {
+                StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::FORBIDDEN => "invalid_request_error",
+                _ => "server_error",
+            };
+            json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+        }
+        Api::Anthropic => {
+            let kind = match status {
+                StatusCode::BAD_REQUEST => "invalid_request_error",
+                StatusCode::FORBIDDEN => "permission_error",
+                StatusCode::PAYLOAD_TOO_LARGE => "request_too_large",
+                StatusCode::SERVICE_UNAVAILABLE => "overloaded_error",
+                StatusCode::GATEWAY_TIMEOUT => "timeout_error",
+                _ => "api_error",
+            };
+            json!({"type": "error", "error": {"type": kind, "message": message}})
+        }
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-distillguard-error", code)
+        .body(Body::from(body.to_string()))
+        .expect("valid response")
+}

@@ -1,0 +1,94 @@
+//! The serving pack and its hot reload. A new pack is compiled, its own
+//! cases are run (any failure refuses it), a fresh pool of instances is
+//! built and warmed, and only then swapped in; requests in flight finish on
+//! the pool they started with.
+
+use crate::packs;
+use crate::wasm::{WasmPool, WasmRuntime};
+use anyhow::{bail, Context, Result};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+
+/// One pack, ready to classify.
+pub struct Engine {
+    /// Instances holding the pack.
+    pub pool: WasmPool,
+    /// Pack name.
+    pub name: String,
+    /// Pack version.
+    pub version: String,
+    /// The pack's own decision threshold.
+    pub threshold: f64,
+    /// Number of rules.
+    pub rules: usize,
+}
+
+/// Loads `path` (or the embedded default pack), runs its cases when
+/// `check_cases` (the embedded pack was checked when it was built) and
+/// builds a warm pool of `pool_size` instances. Blocking: call off the reactor.
+pub fn build_engine(
+    runtime: &Arc<WasmRuntime>,
+    path: Option<&Path>,
+    pool_size: usize,
+    check_cases: bool,
+) -> Result<Engine> {
+    let loaded = packs::load(path)?;
+    let report = (check_cases && path.is_some()).then(|| loaded.pack.run_cases());
+    if let Some(report) = report.filter(|r| r.failed() > 0) {
+        let first: Vec<String> = report
+            .results
+            .iter()
+            .filter(|r| !r.passed)
+            .take(3)
+            .map(|r| format!("{}:{}: {}", r.file, r.line, r.failures.join("; ")))
+            .collect();
+        bail!("{} of {} pack cases fail: {}", report.failed(), report.results.len(), first.join(" | "));
+    }
+    let pool = WasmPool::new(runtime.clone(), &loaded.bytes).context("the wasm guest refused the pack")?;
+    warm(&pool, pool_size);
+    let meta = loaded.pack.meta();
+    Ok(Engine {
+        pool,
+        name: meta.name.clone(),
+        version: meta.version.clone(),
+        threshold: meta.threshold,
+        rules: loaded.pack.rules().len(),
+    })
+}
+
+/// Makes the pool hold `n` ready instances: `n` classifications at once
+/// each check out (or create) one, and all go back to the pool.
+fn warm(pool: &WasmPool, n: usize) {
+    let barrier = Barrier::new(n);
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                barrier.wait();
+                let _ = pool.classify_json(b"warm up");
+            });
+        }
+    });
+}
+
+/// A cheap stamp of a pack path: modification times, sizes and names of
+/// every file under it. Changes when any file does.
+pub fn stamp(path: &Path) -> Option<u64> {
+    fn walk(p: &Path, h: &mut DefaultHasher, depth: usize) -> std::io::Result<()> {
+        let meta = std::fs::metadata(p)?;
+        p.hash(h);
+        meta.len().hash(h);
+        meta.modified()?.hash(h);
+        if meta.is_dir() && depth < 8 {
+            let mut entries: Vec<_> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            entries.sort();
+            for e in entries {
+                walk(&e, h, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+    let mut h = DefaultHasher::new();
+    walk(path, &mut h, 0).ok()?;
+    Some(h.finish())
+}
