@@ -191,15 +191,14 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
     let mut out = stdout.lock();
     let mut any_extraction = false;
     let mut errors = 0usize;
-    let texts: Vec<(Option<serde_json::Value>, Result<String, String>)> = if let Some(path) = &a.input {
+    type Entry = (Option<serde_json::Value>, Result<String, String>, Option<String>);
+    let texts: Vec<Entry> = if let Some(path) = &a.input {
         let bytes = read_input(path)?;
         parse_jsonl(&bytes)
             .into_iter()
             .map(|(n, line, warning)| {
-                if let Some(w) = warning {
-                    eprintln!("{}:{n}: warning: {w}", path.display());
-                }
-                match line {
+                let warning = warning.map(|w| format!("{}:{n}: warning: {w}", path.display()));
+                let (id, text) = match line {
                     Line::Record(mut m) => {
                         let id = m.remove("id");
                         match m.remove("text") {
@@ -208,7 +207,8 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
                         }
                     }
                     Line::Bad(why) => (None, Err(format!("{}:{n}: {why}", path.display()))),
-                }
+                };
+                (id, text, warning)
             })
             .collect()
     } else {
@@ -221,11 +221,14 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
                 })?
             }
         };
-        vec![(None, Ok(text))]
+        vec![(None, Ok(text), None)]
     };
     let many = a.input.is_some();
     let mut json_items = Vec::new();
-    for (id, text) in texts {
+    for (id, text, warning) in texts {
+        if let Some(w) = warning {
+            eprintln!("{w}");
+        }
         let text = match text {
             Ok(t) => t,
             Err(e) => {

@@ -20,6 +20,11 @@ pub const MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/distillguard
 /// The ABI version this host speaks.
 pub const ABI_VERSION: u32 = 1;
 
+/// Fuel for instantiating and loading a pack: a fixed part plus a part per
+/// pack byte (the default pack needs well under a tenth of it).
+const LOAD_FUEL_BASE: u64 = 2_000_000_000;
+const LOAD_FUEL_PER_BYTE: u64 = 50_000;
+
 /// Limits for guest instances. The defaults are safe for an edge proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostLimits {
@@ -153,9 +158,8 @@ impl WasmRuntime {
             .build();
         let mut store = Store::new(&self.engine, StoreData { limits });
         store.limiter(|d| &mut d.limits);
-        store
-            .set_fuel(self.limits.fuel_base.saturating_add(self.limits.fuel_per_byte.saturating_mul(pack.len() as u64)))
-            .map_err(setup)?;
+        // Loading a pack builds its automaton: bounded by its own budget, not the per-request one.
+        store.set_fuel(LOAD_FUEL_BASE.saturating_add(LOAD_FUEL_PER_BYTE.saturating_mul(pack.len() as u64))).map_err(setup)?;
         let instance = self.pre.instantiate(&mut store).map_err(setup)?;
         let version: TypedFunc<(), u32> = instance.get_typed_func(&mut store, "dg_abi_version").map_err(setup)?;
         let v = version.call(&mut store, ()).map_err(setup)?;
