@@ -21,6 +21,33 @@ pub struct Token {
     pub norm: (u32, u32),
     /// Byte range in the original text.
     pub orig: (u32, u32),
+    /// Deobfuscation flags of its characters.
+    pub flags: u8,
+}
+
+/// The tokens of a projection with their original ranges, in one linear
+/// pass (token ranges and character offsets both only move forward).
+pub fn projection_tokens(proj: &Projection) -> Vec<Token> {
+    let offsets = proj.offsets();
+    let chars = proj.chars();
+    let mut ci = 0;
+    tokenize(&proj.text)
+        .into_iter()
+        .map(|(s, e)| {
+            while ci < offsets.len() && (offsets[ci] as usize) < s {
+                ci += 1;
+            }
+            let first = ci;
+            while ci < offsets.len() && (offsets[ci] as usize) < e {
+                ci += 1;
+            }
+            let slice = &chars[first..ci];
+            let os = slice.iter().map(|c| c.orig_start).min().unwrap_or(0);
+            let oe = slice.iter().map(|c| c.orig_end).max().unwrap_or(0);
+            let flags = slice.iter().fold(0, |acc, c| acc | c.flags);
+            Token { norm: (s as u32, e as u32), orig: (os, oe), flags }
+        })
+        .collect()
 }
 
 /// One occurrence of a lexicon term (or a number token).
@@ -114,25 +141,22 @@ impl Pack {
     pub fn scan(&self, text: &str) -> Scan {
         let projections = self.normalizer.project(text);
         let base = &projections[0];
-        let tokens: Vec<Token> = tokenize(&base.text)
-            .into_iter()
-            .map(|(s, e)| {
-                let (os, oe, _) = base.to_original(s, e);
-                Token { norm: (s as u32, e as u32), orig: (os as u32, oe as u32) }
-            })
-            .collect();
+        let tokens = projection_tokens(base);
         let mut hits = Vec::new();
         let mut numbers = Vec::new();
         for (pi, proj) in projections.iter().enumerate() {
             let deob = proj.kind == ProjectionKind::Deobfuscated;
+            let own_tokens;
             let proj_tokens = if pi == 0 {
-                tokens.iter().map(|t| (t.norm.0 as usize, t.norm.1 as usize)).collect()
+                &tokens
             } else {
-                tokenize(&proj.text)
+                own_tokens = projection_tokens(proj);
+                &own_tokens
             };
-            for (s, e) in proj_tokens {
+            for t in proj_tokens {
+                let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
                 let word = &proj.text[s..e];
-                let (os, oe, flags) = proj.to_original(s, e);
+                let (os, oe, flags) = (t.orig.0 as usize, t.orig.1 as usize, t.flags);
                 // The deobfuscated projection only adds what deobfuscation found.
                 if deob && flags == 0 {
                     continue;

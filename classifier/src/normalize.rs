@@ -153,6 +153,11 @@ impl Projection {
         &self.chars
     }
 
+    /// Byte offset in `text` of each character of [`chars`](Self::chars).
+    pub fn offsets(&self) -> &[u32] {
+        &self.offsets
+    }
+
     /// Index in [`chars`](Self::chars) of the character starting at byte `offset` of `text`
     /// (or the first one after it).
     pub fn char_index(&self, offset: usize) -> usize {
@@ -306,12 +311,19 @@ impl Normalizer {
     }
 
     fn deobfuscate(&self, base: &[PChar]) -> Option<Vec<PChar>> {
+        // Cheap tests first: most text has nothing to undo, and is not copied.
+        let confusables = self.steps.confusables && base.iter().any(|c| confusable(c.ch).is_some());
+        let leet = self.steps.leet && base.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|'));
+        let despace = self.steps.despace && has_spelled_run(base);
+        if !(confusables || leet || despace) {
+            return None;
+        }
         let mut out: Vec<PChar> = base.to_vec();
         let mut changed = false;
-        if self.steps.confusables {
+        if confusables {
             changed |= map_confusables(&mut out);
         }
-        if self.steps.leet {
+        if leet {
             changed |= map_leet(&mut out);
         }
         if self.steps.despace {
@@ -415,6 +427,9 @@ fn is_hangul_syllable(c: char) -> bool {
 
 /// Han and Kana: scripts written without spaces, where every character is a token.
 pub fn is_unspaced_script(c: char) -> bool {
+    if c < '\u{3040}' {
+        return false;
+    }
     matches!(c,
         '\u{3040}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
         | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
@@ -422,10 +437,16 @@ pub fn is_unspaced_script(c: char) -> bool {
 
 /// A character that is part of a word: letters, digits and combining marks.
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || (!c.is_ascii() && is_combining_mark(c))
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    c.is_alphanumeric() || is_combining_mark(c)
 }
 
 fn confusable(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return None;
+    }
     Some(match c {
         // Cyrillic
         'а' => 'a',
@@ -598,6 +619,25 @@ fn map_leet(chars: &mut [PChar]) -> bool {
     changed
 }
 
+/// Whether some single letter is followed by a separator and another single
+/// letter (a necessary condition for [`join_spelled`] to change anything).
+fn has_spelled_run(chars: &[PChar]) -> bool {
+    chars.windows(4).any(|w| {
+        w[1].ch.is_alphanumeric()
+            && !is_word_char(w[0].ch)
+            && matches!(w[2].ch, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~')
+            && w[3].ch.is_alphanumeric()
+    }) && {
+        // Three singles in a row: l sep l sep l.
+        let single = |i: usize| {
+            chars[i].ch.is_alphanumeric()
+                && (i == 0 || !is_word_char(chars[i - 1].ch))
+                && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
+        };
+        (0..chars.len().saturating_sub(4)).any(|i| single(i) && single(i + 2) && single(i + 4))
+    }
+}
+
 /// Joins runs of at least three single letters separated by one and the same
 /// separator (`s y s t e m`, `s.y.s.t.e.m`, `s*y*s*t*e*m`).
 fn join_spelled(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
@@ -707,3 +747,4 @@ mod tests {
         }
     }
 }
+

@@ -1,0 +1,38 @@
+//! Times the classifier's stages on the texts of a JSONL file:
+//! `cargo run --release -p distillguard --example stages -- FILE.jsonl`.
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: stages FILE.jsonl");
+    let texts: Vec<String> = std::fs::read_to_string(path)
+        .expect("read")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let pack = distillguard::default_pack();
+    let norm = distillguard::normalize::Normalizer::new(pack.meta().steps);
+    let time = |name: &str, f: &dyn Fn(&str)| {
+        let t = Instant::now();
+        for t in &texts {
+            f(t);
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!("{name:<10} {:>8.1} MB/s  {:>8.1} us/text", bytes as f64 / s / 1e6, s * 1e6 / texts.len() as f64);
+    };
+    time("project", &|t| {
+        std::hint::black_box(norm.project(t));
+    });
+    time("tokenize", &|t| {
+        std::hint::black_box(distillguard::matcher::tokenize(t));
+    });
+    time("scan", &|t| {
+        std::hint::black_box(pack.scan(t));
+    });
+    time("classify", &|t| {
+        std::hint::black_box(pack.classify(t));
+    });
+    let hits: usize = texts.iter().map(|t| pack.scan(t).hits.len()).sum();
+    println!("hits per KB: {:.1}", hits as f64 / bytes as f64 * 1000.0);
+}
