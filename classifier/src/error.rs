@@ -164,9 +164,11 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// use distillguard::{ErrorCode, PackSource, PackCompiler};
 /// let mut src = PackSource::new();
 /// src.add("pack.toml", "[pack]\nname = \"p\"\nversion = \"1\"\nthreshold = 0.5\n\n[[rule]]\nid = \"X-001\"\ncategory = \"system_prompt_leak\"\nweight = 0.5\ndescription = \"d\"\nwhen = \"nope\"\n");
-/// let err = PackCompiler::new().compile(&src).unwrap_err();
+/// let errors = PackCompiler::new().compile(&src).unwrap_err();
+/// let err = errors.first();
 /// assert_eq!(err.code(), ErrorCode::UnknownLexicon);
 /// assert_eq!(err.location().unwrap().line, 11);
+/// assert!(err.to_string().starts_with("pack.toml:11:9: error[E004]"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {

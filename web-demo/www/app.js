@@ -92,9 +92,18 @@ function packFileName(ext) {
 
 // ---------------------------------------------------------------- persistence
 
+function isDefaultPack(files) {
+  const a = Object.keys(files);
+  return a.length === Object.keys(state.defaults).length && a.every((p) => state.defaults[p] === files[p]);
+}
+
+// Only edits are stored: an untouched pack follows the default of whatever
+// demo build serves the page next time.
 const saveLocal = debounce(() => {
+  if (!('pack.toml' in state.files)) return; // not started yet: keep what is stored
   try {
-    localStorage.setItem(STORE_PACK, JSON.stringify({ files: state.files, active: state.active }));
+    if (isDefaultPack(state.files)) localStorage.removeItem(STORE_PACK);
+    else localStorage.setItem(STORE_PACK, JSON.stringify({ files: state.files, active: state.active }));
     localStorage.setItem(STORE_SAMPLE, $('sample').value);
   } catch { /* storage full or disabled: editing still works */ }
 }, 400);
@@ -127,12 +136,78 @@ async function pipeBytes(bytes, stream) {
   return new Uint8Array(await out.arrayBuffer());
 }
 
-/// The smaller of: the whole pack, or only what differs from the default pack.
+/// A line diff of `text` against `base`: numbers keep that many lines,
+/// `[n, lines]` deletes n lines and inserts `lines`. Null when the files are
+/// too different for the quadratic LCS to be worth it.
+function lineDelta(base, text) {
+  const a = base.split('\n');
+  const b = text.split('\n');
+  let pre = 0;
+  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
+  let suf = 0;
+  while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
+  const am = a.slice(pre, a.length - suf);
+  const bm = b.slice(pre, b.length - suf);
+  if (am.length * bm.length > 4e6) return null;
+  // lcs[i][j]: longest common subsequence of am[i..] and bm[j..]
+  const w = bm.length + 1;
+  const lcs = new Uint32Array((am.length + 1) * w);
+  for (let i = am.length - 1; i >= 0; i--) {
+    for (let j = bm.length - 1; j >= 0; j--) {
+      lcs[i * w + j] = am[i] === bm[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
+    }
+  }
+  const ops = [];
+  const keep = (n) => { if (typeof ops[ops.length - 1] === 'number') ops[ops.length - 1] += n; else ops.push(n); };
+  const edit = (del, ins) => {
+    const last = ops[ops.length - 1];
+    if (Array.isArray(last)) { last[0] += del; last[1].push(...ins); } else ops.push([del, ins]);
+  };
+  if (pre) keep(pre);
+  let i = 0;
+  let j = 0;
+  while (i < am.length || j < bm.length) {
+    if (i < am.length && j < bm.length && am[i] === bm[j]) { keep(1); i++; j++; }
+    else if (j < bm.length && (i === am.length || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) { edit(0, [bm[j]]); j++; }
+    else { edit(1, []); i++; }
+  }
+  if (suf) keep(suf);
+  return ops;
+}
+
+function applyDelta(base, ops) {
+  const a = base.split('\n');
+  const out = [];
+  let i = 0;
+  for (const op of ops) {
+    if (typeof op === 'number') { out.push(...a.slice(i, i + op)); i += op; }
+    else { i += op[0]; out.push(...op[1]); }
+  }
+  if (i !== a.length) throw new Error('patch does not fit');
+  return out.join('\n');
+}
+
+/// FNV-1a of a file, so a patch is only applied to the base it was made on.
+function fnv(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+  return h.toString(16);
+}
+
+/// The smaller of: the whole pack, or its differences from the default pack
+/// (new files whole, edited files as line patches).
 function shareBundle() {
-  const changed = {};
-  for (const [p, t] of Object.entries(state.files)) if (state.defaults[p] !== t) changed[p] = t;
+  const files = {};
+  const patches = {};
+  for (const [p, t] of Object.entries(state.files)) {
+    const base = state.defaults[p];
+    if (base === t) continue;
+    const ops = base == null ? null : lineDelta(base, t);
+    if (ops && JSON.stringify(ops).length < t.length) patches[p] = { base: fnv(base), ops };
+    else files[p] = t;
+  }
   const removed = Object.keys(state.defaults).filter((p) => !(p in state.files));
-  const delta = { v: 1, base: 'default', files: changed, removed };
+  const delta = { v: 1, base: 'default', files, patches, removed };
   const full = { v: 1, files: state.files };
   return JSON.stringify(delta).length < JSON.stringify(full).length ? delta : full;
 }
@@ -151,6 +226,13 @@ async function decodeShare(hash) {
   const files = b.base === 'default' ? { ...state.defaults } : {};
   for (const p of b.removed || []) delete files[p];
   Object.assign(files, b.files);
+  for (const [p, patch] of Object.entries(b.patches || {})) {
+    const base = state.defaults[p];
+    if (base == null || fnv(base) !== patch.base) {
+      throw new Error(`the link edits ${p} of a different default pack than this demo's`);
+    }
+    files[p] = applyDelta(base, patch.ops);
+  }
   return files;
 }
 
@@ -196,13 +278,14 @@ function compileNow() {
   state.fresh = true;
   state.info = handle.info();
   state.problems = state.info.warnings.map((w) => ({ ...w, warning: true }));
+  renderPackMeta();
+  classifyNow(); // the sample first: it is what the author is looking at
   const t2 = performance.now();
   state.report = handle.runCases();
   const t3 = performance.now();
   renderProblems();
-  renderPackMeta();
-  classifyNow();
   renderCases();
+  renderRules();
   const r = state.report;
   setStatus(`Compiled in ${fmtMs(t1 - t0)} · ${r.passed}/${r.total} cases pass (${fmtMs(t3 - t2)})${state.problems.length ? ` · ${state.problems.length} warning${state.problems.length > 1 ? 's' : ''}` : ''}`, r.failed ? 'error' : 'ok');
   return true;
@@ -218,6 +301,7 @@ function classifyNow() {
   $('verdict-time').textContent = `classified in ${fmtMs(dt)}`;
   renderVerdict();
   renderHighlights();
+  renderRules();
   if (!state.firstVerdict) {
     state.firstVerdict = true;
     performance.mark('dg:first-verdict');
@@ -341,8 +425,9 @@ function revealProblem(p) {
   ed.setSelectionRange(start, end);
   const lineH = parseFloat(getComputedStyle(ed).lineHeight) || 20;
   const line = text.slice(0, start).split('\n').length;
-  ed.scrollTop = Math.max(0, (line - 4) * lineH);
-  syncEditorScroll();
+  const scroll = () => { ed.scrollTop = Math.max(0, (line - 4) * lineH); syncEditorScroll(); };
+  scroll();
+  requestAnimationFrame(scroll); // after the browser's own scroll-to-selection
   updateCursorPos();
 }
 
@@ -405,8 +490,9 @@ function renderVerdict() {
   }));
   $('evidence').replaceChildren(...v.evidence.map((e) => el('li', { dataset: { rule: e.rule } },
     el('button', {
-      type: 'button', title: 'Select the evidence in the text; double-click to open the rule in pack.toml',
-      onclick: () => focusEvidence(e), ondblclick: () => openRule(e.rule),
+      type: 'button', title: 'Select the evidence in the text · double-click or Shift+Enter: open the rule in pack.toml',
+      onclick: (ev) => { if (ev.detail <= 1) focusEvidence(e); }, ondblclick: () => openRule(e.rule),
+      onkeydown: (ev) => { if (ev.key === 'Enter' && ev.shiftKey) { ev.preventDefault(); openRule(e.rule); } },
     },
     el('span', { class: 'rule' }, e.rule),
     el('span', { class: 'meta' }, `${e.category} · weight ${e.weight} · via ${e.via}`),
@@ -481,7 +567,8 @@ function renderCases() {
   const r = state.report;
   const summary = $('cases-summary');
   if (!r) { summary.textContent = ''; return; }
-  summary.textContent = `${r.passed}/${r.total} pass${state.fresh ? '' : ' (last compiled pack)'}`;
+  summary.textContent = `${r.passed}/${r.total} pass${state.fresh ? '' : ' · stale'}`;
+  summary.title = state.fresh ? '' : 'The pack has errors: these are the results of the last version that compiled.';
   summary.className = 'count ' + (r.failed ? 'some-fail' : 'all-pass');
   Object.assign(summary.dataset, { passed: String(r.passed), failed: String(r.failed), total: String(r.total), fresh: String(state.fresh) });
   const list = $('cases-list');
@@ -491,14 +578,48 @@ function renderCases() {
     class: c.passed ? 'pass' : 'fail', dataset: { file: c.file, line: String(c.line), passed: String(c.passed) },
   },
   el('button', {
-    type: 'button', title: `${c.text}\n\nexpected ${c.expected}, got ${c.got} (score ${c.score})${c.fired.length ? '\nfired: ' + c.fired.join(', ') : ''}\nClick: try it · double-click: open the case`,
-    onclick: () => { $('sample').value = c.text; classifyNow(); saveLocal(); },
+    type: 'button', title: `${c.text}\n\nexpected ${c.expected}, got ${c.got} (score ${c.score})${c.fired.length ? '\nfired: ' + c.fired.join(', ') : ''}\nClick or Enter: try it · double-click or Shift+Enter: open the case`,
+    onclick: (ev) => { if (ev.detail <= 1) { $('sample').value = c.text; classifyNow(); saveLocal(); } },
     ondblclick: () => revealProblem({ file: c.file, line: c.line }),
+    onkeydown: (ev) => { if (ev.key === 'Enter' && ev.shiftKey) { ev.preventDefault(); revealProblem({ file: c.file, line: c.line }); } },
   },
   el('span', { class: 'icon', 'aria-label': c.passed ? 'passed' : 'failed' }, c.passed ? '✓' : '✗'),
   el('span', { class: 'text' }, c.text),
   el('span', { class: 'where' }, `${c.file.replace(/^cases\//, '')}:${c.line} · ${c.expected}`)),
   c.failures.length ? el('ul', { class: 'failures' }, c.failures.map((f) => el('li', {}, f))) : null)));
+}
+
+/// Every rule with its case coverage (+ cases that need it to fire, − cases
+/// that need it not to) and whether it fired on the sample.
+function renderRules() {
+  const info = state.info;
+  if (!info) return;
+  const cov = new Map((state.report?.coverage || []).map((c) => [c.rule, c]));
+  const fired = new Set((state.verdict?.evidence || []).map((e) => e.rule));
+  const under = info.rules.filter((r) => { const c = cov.get(r.id); return !c || !c.positive || !c.negative; }).length;
+  $('rules-summary').textContent = `${info.rules.length}${under ? ` · ${under} under-covered` : ''}`;
+  $('rules-list').replaceChildren(...info.rules.map((r) => {
+    const c = cov.get(r.id) || { positive: 0, negative: 0 };
+    return el('li', { class: [c.positive && c.negative ? '' : 'under', fired.has(r.id) ? 'fired' : ''].join(' ').trim() || null, dataset: { rule: r.id } },
+      el('button', {
+        type: 'button', onclick: () => openRule(r.id),
+        title: `${r.id} · ${r.category} · weight ${r.weight}\n${r.description}\n${c.positive} case(s) require it to fire, ${c.negative} require it not to${fired.has(r.id) ? '\nfired on the sample text' : ''}\nEnter: open it in pack.toml`,
+      },
+      el('span', { class: 'rid' }, r.id),
+      el('span', { class: 'desc' }, r.description || r.category),
+      el('span', { class: 'cov' }, `+${c.positive} −${c.negative} · ${r.weight}`)));
+  }));
+}
+
+function showPanel(which) {
+  const rules = which === 'rules';
+  $('rules-list').hidden = !rules;
+  $('cases-list').hidden = rules;
+  $('show-rules').setAttribute('aria-selected', String(rules));
+  $('show-cases').setAttribute('aria-selected', String(!rules));
+  $('show-rules').tabIndex = rules ? 0 : -1;
+  $('show-cases').tabIndex = rules ? -1 : 0;
+  $('failures-only').closest('label').hidden = rules;
 }
 
 // ---------------------------------------------------------------- editing
@@ -517,7 +638,7 @@ function setPack(files, message) {
   if (!(state.active in state.files)) state.active = 'pack.toml';
   openFile(state.active);
   compileSoon.now();
-  saveLocal();
+  saveLocal.now();
   if (message) setStatus(message + ' ' + $('status').textContent, $('status').className);
 }
 
@@ -532,14 +653,9 @@ function addFile(path) {
   if (path.startsWith('lexicons/')) {
     state.files[path] = '# One term per line; `#` starts a comment. A trailing * is a prefix.\n';
     const name = path.slice('lexicons/'.length, -'.txt'.length).replace(/[^\w]/g, '_');
-    const toml = state.files['pack.toml'];
     const decl = `${name} = "${path}"`;
-    if (/^\[lexicons\][ \t]*$/m.test(toml) && !new RegExp(`^${name}\\s*=`, 'm').test(toml)) {
-      state.files['pack.toml'] = toml.replace(/^\[lexicons\][ \t]*$/m, (m) => `${m}\n${decl}`);
-      note = ` Declared it in pack.toml as \`${name}\`; use it in a rule's \`when\`.`;
-    } else {
-      note = ` Declare it in pack.toml: ${decl}`;
-    }
+    const declared = declareLexicon(name, decl);
+    note = declared ? ` Declared it in pack.toml as \`${name}\`; use it in a rule's \`when\`.` : ` Declare it in pack.toml: ${decl}`;
   } else {
     state.files[path] = '# Cases: positive and negative examples, run on every edit.\n\n# [[case]]\n# text = "..."\n# label = "extraction"   # or "benign"\n# rules = ["ABC-001"]     # optional: rules that must fire\n';
   }
@@ -547,6 +663,22 @@ function addFile(path) {
   openFile(path, { focus: true });
   compileSoon();
   setStatus(`Added ${path}.${note}`, 'ok');
+}
+
+/// Adds `decl` as the last entry of pack.toml's [lexicons] table, unless
+/// `name` is declared already or there is no such table.
+function declareLexicon(name, decl) {
+  const lines = state.files['pack.toml'].split('\n');
+  const start = lines.findIndex((l) => /^\s*\[lexicons\]\s*(#.*)?$/.test(l));
+  if (start < 0) return false;
+  let last = start;
+  for (let i = start + 1; i < lines.length && !/^\s*\[/.test(lines[i]); i++) {
+    if (new RegExp(`^\\s*${name}\\s*=`).test(lines[i])) return false;
+    if (/^\s*[\w-]+\s*=/.test(lines[i])) last = i;
+  }
+  lines.splice(last + 1, 0, decl);
+  state.files['pack.toml'] = lines.join('\n');
+  return true;
 }
 
 function deleteFile() {
@@ -630,7 +762,8 @@ function onKey(ev) {
       KeyF: () => document.querySelector('#file-tabs [role=tab][aria-selected=true]')?.focus(),
       KeyE: () => $('editor').focus(),
       KeyT: () => $('sample').focus(),
-      KeyC: () => ($('cases-list').querySelector('li.fail button') || $('cases-list').querySelector('button') || $('rerun')).focus(),
+      KeyC: () => { showPanel('cases'); ($('cases-list').querySelector('li.fail button') || $('cases-list').querySelector('button') || $('rerun')).focus(); },
+      KeyR: () => { showPanel('rules'); ($('rules-list').querySelector('li.fired button') || $('rules-list').querySelector('button') || $('show-rules')).focus(); },
       KeyN: () => {
         if (!state.problems.length) { setStatus('No problems.', 'ok'); return; }
         state.problemCursor = (state.problemCursor + 1) % state.problems.length;
@@ -693,6 +826,7 @@ function watchNetwork() {
 async function main() {
   watchNetwork();
   await init();
+  performance.mark('dg:wasm-ready');
   $('engine-version').textContent = `distillguard ${version()} (wasm)`;
   state.defaults = defaultPackFiles();
 
@@ -713,8 +847,7 @@ async function main() {
     if (saved) {
       files = saved.files;
       state.active = saved.active in files ? saved.active : 'pack.toml';
-      const same = JSON.stringify(sortedPaths(files).map((p) => [p, files[p]])) === JSON.stringify(sortedPaths(state.defaults).map((p) => [p, state.defaults[p]]));
-      if (!same) message = 'Restored your edits from this browser (“Reset to default” starts over).';
+      if (!isDefaultPack(files)) message = 'Restored your edits from this browser (“Reset to default” starts over).';
     }
   }
 
@@ -755,9 +888,20 @@ async function main() {
   $('share-link').addEventListener('click', () => share().catch((e) => setStatus(`Could not make a link: ${e.message}`, 'error')));
   $('reset-pack').addEventListener('click', () => { state.active = 'pack.toml'; setPack(state.defaults, 'Loaded the default pack.'); });
   $('rerun').addEventListener('click', () => compileSoon.now());
+  $('show-cases').addEventListener('click', () => showPanel('cases'));
+  $('show-rules').addEventListener('click', () => showPanel('rules'));
+  for (const id of ['show-cases', 'show-rules']) {
+    $(id).addEventListener('keydown', (ev) => {
+      if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
+      const next = id === 'show-cases' ? 'rules' : 'cases';
+      showPanel(next);
+      $(`show-${next}`).focus();
+    });
+  }
   $('failures-only').addEventListener('change', (e) => $('cases-list').classList.toggle('failures-only', e.target.checked));
   $('show-help').addEventListener('click', () => $('help').showModal());
   addEventListener('keydown', onKey);
+  addEventListener('pagehide', () => saveLocal.now()); // a reload must not lose the last keystrokes
   addEventListener('resize', () => { renderHighlights(); syncEditorScroll(); });
 }
 
@@ -771,5 +915,9 @@ window.dgDemo = {
 
 main().catch((e) => {
   console.error(e);
-  setStatus(`The classifier did not start: ${e.message || e}. Is pkg/ (the wasm-bindgen bundle) built into this binary?`, 'error');
+  const hint = /distillguard_web|Failed to fetch|import/i.test(String(e.message || e))
+    ? ' This distillguard was built without the wasm bundle (pkg/): run `cargo xtask setup`, then rebuild with `cargo build --release -p distillguard-host`.'
+    : '';
+  setStatus(`The classifier did not start: ${e.message || e}.${hint}`, 'error');
+  $('verdict-label').textContent = 'unavailable';
 });

@@ -11,6 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod web;
+
 type Result<T> = std::result::Result<T, String>;
 
 fn root() -> PathBuf {
@@ -104,6 +106,7 @@ fn test() -> Result<()> {
     for pack in packs()? {
         run(Command::new(distillguard()).current_dir(root()).arg("check").arg(&pack).args(["--min-cases", "2"]))?;
     }
+    web::browser_tests(&root(), &distillguard())?;
     Ok(())
 }
 
