@@ -1,5 +1,7 @@
 //! Times the classifier's stages on the texts of a JSONL file:
 //! `cargo run --release -p distillguard --example stages -- FILE.jsonl`.
+//! With a second argument `classify` it only classifies every text once,
+//! for instruction counts: `valgrind --tool=callgrind target/release/examples/stages FILE classify`.
 use std::time::Instant;
 
 fn main() {
@@ -12,6 +14,12 @@ fn main() {
         .collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     let pack = distillguard::default_pack();
+    if std::env::args().nth(2).as_deref() == Some("classify") {
+        for t in &texts {
+            std::hint::black_box(pack.classify(t));
+        }
+        return;
+    }
     let norm = distillguard::normalize::Normalizer::new(pack.meta().steps);
     let time = |name: &str, f: &dyn Fn(&str)| {
         let t = Instant::now();

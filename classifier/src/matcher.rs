@@ -7,7 +7,7 @@
 //! of the `text` projection, so proximity works across projections.
 
 use crate::normalize::{is_unspaced_script, is_word_char, Projection, ProjectionKind};
-use crate::pack::{Pack, Posting};
+use crate::pack::{Pack, Pattern, Posting};
 use std::ops::Range;
 
 /// Terms shorter than this (in characters) are never matched fuzzily:
@@ -153,47 +153,45 @@ impl Pack {
                 own_tokens = projection_tokens(proj);
                 &own_tokens
             };
+            let text = proj.text.as_str();
+            // Deobfuscated text only adds what deobfuscation found; a match
+            // there may start before the first changed character.
+            let mut add = |p: &Posting, s: usize, e: usize| {
+                let (os, oe, flags) = proj.to_original(s, e);
+                if !(deob && flags == 0) {
+                    hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
+                }
+            };
             for t in proj_tokens {
                 let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
-                let word = &proj.text[s..e];
-                let (os, oe, flags) = (t.orig.0 as usize, t.orig.1 as usize, t.flags);
-                // The deobfuscated projection only adds what deobfuscation found.
-                if deob && flags == 0 {
-                    continue;
+                if let Some(ac) = &self.anchored {
+                    let input = aho_corasick::Input::new(text).range(s..).anchored(aho_corasick::Anchored::Yes);
+                    let mut state = aho_corasick::automaton::OverlappingState::start();
+                    loop {
+                        ac.find_overlapping(input.clone(), &mut state);
+                        let Some(m) = state.get_match() else { break };
+                        // A state also reports the patterns that are suffixes of
+                        // its own; those start later and are found from their own token.
+                        if m.start() != s {
+                            continue;
+                        }
+                        let pattern = &self.anchored_patterns[m.pattern().as_usize()];
+                        report(text, pattern, s, m.end(), &mut add);
+                    }
                 }
-                self.lookup_token(word, &mut |p: &Posting| {
-                    hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
-                });
+                let word = &text[s..e];
+                if !(deob && t.flags == 0) {
+                    self.lookup_fuzzy(word, &mut |p: &Posting| add(p, s, e));
+                }
                 if pi == 0 {
                     if let Some(v) = number_value(word) {
-                        numbers.push(hit(u32::MAX, v, pi, s, e, os, oe, flags));
+                        numbers.push(hit(u32::MAX, v, pi, s, e, t.orig.0 as usize, t.orig.1 as usize, t.flags));
                     }
                 }
             }
-            if let Some(ac) = &self.automaton {
-                let bytes = proj.text.as_bytes();
-                for m in ac.find_overlapping_iter(bytes) {
-                    let phrase = &self.data.phrases[m.pattern().as_usize()];
-                    let (s, e) = (m.start(), m.end());
-                    if phrase.left_boundary && s > 0 && ends_in_word_char(&proj.text[..s]) {
-                        continue;
-                    }
-                    let right_ok = !phrase.right_boundary || !starts_with_word_char(&proj.text[e..]);
-                    // A prefix phrase ("ignore previous instruct*") covers the rest of its last word.
-                    let word_end = e + proj.text[e..]
-                        .find(|c: char| !is_word_char(c) || is_unspaced_script(c))
-                        .unwrap_or(proj.text.len() - e);
-                    for p in &phrase.postings {
-                        if !(right_ok || p.prefix) {
-                            continue;
-                        }
-                        let e = if p.prefix && phrase.right_boundary { word_end } else { e };
-                        let (os, oe, flags) = proj.to_original(s, e);
-                        if deob && flags == 0 {
-                            continue;
-                        }
-                        hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
-                    }
+            if let Some(ac) = &self.floating {
+                for m in ac.find_overlapping_iter(text) {
+                    report(text, &self.floating_patterns[m.pattern().as_usize()], m.start(), m.end(), &mut add);
                 }
             }
         }
@@ -229,28 +227,8 @@ impl Pack {
         Scan { projections, tokens, hits: kept, by_lexicon, numbers }
     }
 
-    /// Calls `found` for every lexicon membership of `word`: exact terms,
-    /// prefix terms, and (for fuzzy lexicons) terms one edit away.
-    fn lookup_token(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
-        let fst = self.tokens.as_fst();
-        let mut node = fst.root();
-        let mut out = fst::raw::Output::zero();
-        let bytes = word.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            let Some(ti) = node.find_input(b) else { break };
-            let t = node.transition(ti);
-            out = out.cat(t.out);
-            node = fst.node(t.addr);
-            if node.is_final() {
-                let full = i + 1 == bytes.len();
-                let idx = out.cat(node.final_output()).value() as usize;
-                for p in &self.data.token_postings[idx] {
-                    if full || (p.prefix && word.is_char_boundary(i + 1)) {
-                        found(p);
-                    }
-                }
-            }
-        }
+    /// Calls `found` for every fuzzy-lexicon term one edit away from `word`.
+    fn lookup_fuzzy(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
         if self.data.fuzzy_postings.is_empty() || word.chars().count() < FUZZY_MIN_CHARS - 1 {
             return;
         }
@@ -268,6 +246,24 @@ impl Pack {
         try_key(word, found);
         for del in deletions(word) {
             try_key(&del, found);
+        }
+    }
+}
+
+/// Reports a match `[s, e)` of `pattern` if it ends where it must: at a word
+/// boundary, or anywhere for prefix terms, which then cover the rest of
+/// their last word.
+fn report(text: &str, pattern: &Pattern, s: usize, e: usize, add: &mut dyn FnMut(&Posting, usize, usize)) {
+    let at_boundary = !pattern.right_boundary || !starts_with_word_char(&text[e..]);
+    let mut word_end = None;
+    for p in &pattern.postings {
+        if at_boundary {
+            add(p, s, e);
+        } else if p.prefix {
+            let end = *word_end.get_or_insert_with(|| {
+                e + text[e..].find(|c: char| !is_word_char(c) || is_unspaced_script(c)).unwrap_or(text.len() - e)
+            });
+            add(p, s, end);
         }
     }
 }
@@ -318,10 +314,6 @@ fn hit(lexicon: u32, term: u64, pi: usize, s: usize, e: usize, os: usize, oe: us
         flags,
         norm: (s as u32, e as u32),
     }
-}
-
-fn ends_in_word_char(s: &str) -> bool {
-    s.chars().next_back().is_some_and(|c| is_word_char(c) && !is_unspaced_script(c))
 }
 
 fn starts_with_word_char(s: &str) -> bool {

@@ -619,23 +619,33 @@ fn map_leet(chars: &mut [PChar]) -> bool {
     changed
 }
 
-/// Whether some single letter is followed by a separator and another single
-/// letter (a necessary condition for [`join_spelled`] to change anything).
+/// Whether three single letters follow each other with one separator
+/// between each (a necessary condition for [`join_spelled`] to change anything).
 fn has_spelled_run(chars: &[PChar]) -> bool {
-    chars.windows(4).any(|w| {
-        w[1].ch.is_alphanumeric()
-            && !is_word_char(w[0].ch)
-            && matches!(w[2].ch, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~')
-            && w[3].ch.is_alphanumeric()
-    }) && {
-        // Three singles in a row: l sep l sep l.
-        let single = |i: usize| {
-            chars[i].ch.is_alphanumeric()
-                && (i == 0 || !is_word_char(chars[i - 1].ch))
-                && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
+    let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
+    let mut run = 0;
+    let mut last_single: Option<usize> = None;
+    for i in 0..chars.len() {
+        let c = chars[i].ch;
+        if !c.is_alphanumeric() {
+            continue;
+        }
+        let single = (i == 0 || !is_word_char(chars[i - 1].ch)) && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch));
+        if !single {
+            run = 0;
+            last_single = None;
+            continue;
+        }
+        run = match last_single {
+            Some(j) if j + 2 == i && is_sep(chars[i - 1].ch) => run + 1,
+            _ => 1,
         };
-        (0..chars.len().saturating_sub(4)).any(|i| single(i) && single(i + 2) && single(i + 4))
+        if run >= 3 {
+            return true;
+        }
+        last_single = Some(i);
     }
+    false
 }
 
 /// Joins runs of at least three single letters separated by one and the same

@@ -11,12 +11,13 @@
 //! | 16..24 | payload length |
 //! | 24.. | payload: postcard-encoded pack data (fst sets as bytes) |
 //!
-//! The aho-corasick automaton is not stored; it is rebuilt at load.
+//! The aho-corasick automata are not stored; they are rebuilt at load from
+//! the token fst and the phrase list.
 
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
 use crate::normalize::{Normalizer, Steps};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -227,11 +228,24 @@ pub(crate) struct PackData {
 /// ```
 pub struct Pack {
     pub(crate) data: PackData,
-    pub(crate) tokens: fst::Map<Vec<u8>>,
     pub(crate) fuzzy: fst::Map<Vec<u8>>,
-    pub(crate) automaton: Option<AhoCorasick>,
+    /// Every term that starts with a word character (single words from the
+    /// token fst, and phrases), searched anchored at each token start.
+    pub(crate) anchored: Option<AhoCorasick>,
+    pub(crate) anchored_patterns: Vec<Pattern>,
+    /// Terms that start with a symbol (`\boxed{`, `<think>`), searched anywhere.
+    pub(crate) floating: Option<AhoCorasick>,
+    pub(crate) floating_patterns: Vec<Pattern>,
     pub(crate) normalizer: Normalizer,
     pub(crate) warnings: Vec<Error>,
+}
+
+/// A pattern of one of the automata: its lexicon memberships and whether a
+/// match must end at a word boundary (prefix postings need not).
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    pub postings: Vec<Posting>,
+    pub right_boundary: bool,
 }
 
 impl fmt::Debug for Pack {
@@ -272,17 +286,48 @@ impl Pack {
             crate::eval::check_indices(&rule.when, lexicons)
                 .map_err(|()| corrupt(format!("rule {} refers to a lexicon that does not exist", rule.id)))?;
         }
-        let automaton = if data.phrases.is_empty() {
-            None
-        } else {
-            let ac = AhoCorasickBuilder::new()
+        // Single-word terms come out of the token fst; phrases that start with
+        // a word character join them in the anchored automaton.
+        let mut anchored_keys: Vec<Vec<u8>> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
+        let mut anchored_patterns = Vec::with_capacity(anchored_keys.capacity());
+        let mut stream = tokens.stream();
+        while let Some((key, idx)) = fst::Streamer::next(&mut stream) {
+            anchored_keys.push(key.to_vec());
+            anchored_patterns.push(Pattern { postings: data.token_postings[idx as usize].clone(), right_boundary: true });
+        }
+        let mut floating_keys: Vec<Vec<u8>> = Vec::new();
+        let mut floating_patterns = Vec::new();
+        for p in &data.phrases {
+            let pattern = Pattern { postings: p.postings.clone(), right_boundary: p.right_boundary };
+            let starts_with_word = p.pattern.chars().next().is_some_and(crate::normalize::is_word_char);
+            if starts_with_word {
+                anchored_keys.push(p.pattern.as_bytes().to_vec());
+                anchored_patterns.push(pattern);
+            } else {
+                floating_keys.push(p.pattern.as_bytes().to_vec());
+                floating_patterns.push(pattern);
+            }
+        }
+        let build = |keys: &[Vec<u8>], start: StartKind| -> Result<Option<AhoCorasick>, Error> {
+            if keys.is_empty() {
+                return Ok(None);
+            }
+            // Measured with callgrind on the corpus: a DFA searches ~40% fewer
+            // instructions here but costs ~30x more to build (70 ms per pack
+            // load), so both automata are contiguous NFAs.
+            let kind = Some(AhoCorasickKind::ContiguousNFA);
+            AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .build(data.phrases.iter().map(|p| p.pattern.as_bytes()))
-                .map_err(|e| Error::new(ErrorCode::LimitExceeded, format!("phrase automaton: {e}")))?;
-            Some(ac)
+                .start_kind(start)
+                .kind(kind)
+                .build(keys)
+                .map(Some)
+                .map_err(|e| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}")))
         };
+        let anchored = build(&anchored_keys, StartKind::Anchored)?;
+        let floating = build(&floating_keys, StartKind::Unanchored)?;
         let normalizer = Normalizer::new(data.meta.steps);
-        Ok(Pack { data, tokens, fuzzy, automaton, normalizer, warnings: Vec::new() })
+        Ok(Pack { data, fuzzy, anchored, anchored_patterns, floating, floating_patterns, normalizer, warnings: Vec::new() })
     }
 
     /// Serialises the pack (see the module docs for the layout).
