@@ -70,6 +70,9 @@ pub struct Limits {
     pub max_cases: usize,
     /// Bytes of all source files together.
     pub max_source_bytes: usize,
+    /// Keys of the typo-tolerance index: a `fuzzy = 1` term of n characters
+    /// adds n + 1 (itself and each one-character deletion).
+    pub max_fuzzy_keys: usize,
 }
 
 impl Default for Limits {
@@ -81,6 +84,7 @@ impl Default for Limits {
             max_lexicons: 1_000,
             max_cases: 20_000,
             max_source_bytes: 32 << 20,
+            max_fuzzy_keys: 500_000,
         }
     }
 }
@@ -167,6 +171,8 @@ struct TermTables {
     tokens: BTreeMap<String, BTreeSet<Posting>>,
     fuzzy: BTreeMap<String, BTreeSet<Posting>>,
     phrases: BTreeMap<String, (BTreeSet<Posting>, bool, bool)>,
+    /// Fuzzy keys inserted so far (with repeats), checked against `Limits::max_fuzzy_keys`.
+    fuzzy_keys: usize,
 }
 
 impl TermTables {
@@ -257,8 +263,12 @@ impl PackCompiler {
                 ErrorCode::LimitExceeded,
                 format!("{} lexicons, the limit is {}", parsed.lexicons.len(), self.limits.max_lexicons),
             ));
+            return Err(Errors(cx.errors));
         }
         for (name, decl) in &parsed.lexicons {
+            if tables.terms.len() > self.limits.max_terms || tables.fuzzy_keys > self.limits.max_fuzzy_keys {
+                break; // reported below; reading more would only cost time and memory
+            }
             let idx = lexicons.len() as u32;
             let (file, fuzzy) = match decl.get_ref() {
                 LexiconDecl::File(f) => (f.clone(), 0),
@@ -299,8 +309,19 @@ impl PackCompiler {
         if tables.terms.len() > self.limits.max_terms {
             cx.errors.push(Error::new(
                 ErrorCode::LimitExceeded,
-                format!("{} lexicon terms, the limit is {}", tables.terms.len(), self.limits.max_terms),
+                format!("more than {} lexicon terms, the limit", self.limits.max_terms),
             ));
+            return Err(Errors(cx.errors));
+        }
+        if tables.fuzzy_keys > self.limits.max_fuzzy_keys {
+            cx.errors.push(
+                Error::new(
+                    ErrorCode::LimitExceeded,
+                    format!("the typo-tolerant lexicons need more than {} index keys, the limit", self.limits.max_fuzzy_keys),
+                )
+                .with_note("a `fuzzy = 1` term of n characters needs n + 1 keys; keep fuzzy lexicons to short words"),
+            );
+            return Err(Errors(cx.errors));
         }
 
         // Rules.
@@ -312,6 +333,7 @@ impl PackCompiler {
                 ErrorCode::LimitExceeded,
                 format!("{} rules, the limit is {}", parsed.rules.len(), self.limits.max_rules),
             ));
+            return Err(Errors(cx.errors));
         }
         for rule in &parsed.rules {
             if let Some(r) = self.rule(&mut cx, doc, rule.get_ref(), rule.span(), &lex_index, &lexicons, &mut seen) {
@@ -397,6 +419,9 @@ impl PackCompiler {
         let mut count = BTreeSet::new();
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
+            if tables.terms.len() > self.limits.max_terms || tables.fuzzy_keys > self.limits.max_fuzzy_keys {
+                break; // the caller reports the limit
+            }
             let line_start = offset;
             offset += line.len();
             let raw = line.trim_end_matches(['\n', '\r']);
@@ -404,6 +429,8 @@ impl PackCompiler {
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
+            // `\#` starts a term with a literal `#` (`\####`, `\#given prompt#`).
+            let trimmed = trimmed.strip_prefix('\\').filter(|t| t.starts_with('#')).unwrap_or(trimmed);
             let col = line_start + (raw.len() - raw.trim_start().len());
             let span = col..col + trimmed.len();
             if trimmed.len() > self.limits.max_term_bytes {
@@ -453,6 +480,10 @@ impl PackCompiler {
             if single {
                 tables.tokens.entry(folded.clone()).or_default().insert(posting);
                 if fuzzy == 1 && !prefix && folded.chars().count() >= FUZZY_MIN_CHARS {
+                    tables.fuzzy_keys += folded.chars().count() + 1;
+                    if tables.fuzzy_keys > self.limits.max_fuzzy_keys {
+                        break;
+                    }
                     for key in std::iter::once(folded.clone()).chain(deletions(&folded)) {
                         tables.fuzzy.entry(key).or_default().insert(posting);
                     }

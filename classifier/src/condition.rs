@@ -16,7 +16,8 @@
 //! cmp     := ">=" | ">" | "<=" | "<" | "=="
 //! ```
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::cell::Cell;
 use std::ops::Range;
 
 /// Upper bound on nesting depth, so a hostile pack cannot blow the stack.
@@ -75,11 +76,11 @@ pub enum Expr<L> {
     /// Every set occurs.
     All(Vec<Set<L>>),
     /// Negation.
-    Not(Box<Expr<L>>),
+    Not(#[serde(deserialize_with = "nested")] Box<Expr<L>>),
     /// Conjunction.
-    And(Vec<Expr<L>>),
+    And(#[serde(deserialize_with = "nested")] Vec<Expr<L>>),
     /// Disjunction.
-    Or(Vec<Expr<L>>),
+    Or(#[serde(deserialize_with = "nested")] Vec<Expr<L>>),
     /// Number of occurrences (or of distinct terms) compared with `n`.
     Count {
         /// The occurrences counted.
@@ -111,6 +112,36 @@ pub enum Expr<L> {
         /// Count from the end of the text.
         from_end: bool,
     },
+}
+
+/// How deep a condition read from a compiled pack may nest: more than the
+/// parser can produce from [`MAX_DEPTH`] levels (each level is at most an
+/// `Or`, an `And` and a `Not`), so every compiled pack loads, while a
+/// hand-made pack nested a million levels deep is refused instead of
+/// overflowing the stack while it is decoded, evaluated or dropped.
+const MAX_DECODED_DEPTH: usize = 4 * MAX_DEPTH;
+
+thread_local! {
+    static DECODE_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Decodes a nested condition, counting the nesting (see [`MAX_DECODED_DEPTH`]).
+fn nested<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct Level;
+    impl Drop for Level {
+        fn drop(&mut self) {
+            DECODE_DEPTH.with(|c| c.set(c.get().saturating_sub(1)));
+        }
+    }
+    let depth = DECODE_DEPTH.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let _level = Level;
+    if depth > MAX_DECODED_DEPTH {
+        return Err(serde::de::Error::custom(format!("condition nested deeper than {MAX_DECODED_DEPTH} levels")));
+    }
+    T::deserialize(d)
 }
 
 /// A lexicon reference as written: its name and byte span in the condition.

@@ -1,18 +1,20 @@
 //! Evaluating rule conditions over a [`Scan`].
 
-use crate::condition::{Atom, Expr, Set};
+use crate::condition::{Atom, Expr, Set, MAX_DISTANCE};
 use crate::matcher::{Hit, Scan};
 
 /// At most this many occurrences per set are reported as evidence.
 const MAX_WITNESSES: usize = 8;
 
-/// Checks that every lexicon index is below `n` (for loading untrusted packs).
+/// Checks that every lexicon index is below `n` and every distance within
+/// [`MAX_DISTANCE`] (for loading untrusted packs: the compiler guarantees both).
 pub(crate) fn check_indices(expr: &Expr<u32>, n: u32) -> Result<(), ()> {
     let set_ok = |s: &Set<u32>| s.0.iter().all(|a| !matches!(a, Atom::Lexicon(l) if *l >= n));
     let ok = match expr {
-        Expr::Any(s) | Expr::Count { set: s, .. } | Expr::Position { set: s, .. } => set_ok(s),
+        Expr::Any(s) | Expr::Count { set: s, .. } => set_ok(s),
+        Expr::Position { set: s, chars, .. } => set_ok(s) && *chars <= MAX_DISTANCE,
         Expr::All(v) => v.iter().all(set_ok),
-        Expr::Near { a, b, .. } => set_ok(a) && set_ok(b),
+        Expr::Near { a, b, within, .. } => set_ok(a) && set_ok(b) && *within <= MAX_DISTANCE,
         Expr::Not(e) => return check_indices(e, n),
         Expr::And(v) | Expr::Or(v) => return v.iter().try_for_each(|e| check_indices(e, n)),
     };
@@ -98,7 +100,13 @@ impl<'a> Ctx<'a> {
         for x in xs {
             // Candidates start no earlier than could still reach x.
             let lo = x.tok.0.saturating_sub(within + longest + 1);
-            let from = ys.partition_point(|y| y.tok.0 < lo);
+            let mut from = ys.partition_point(|y| y.tok.0 < lo);
+            if ordered {
+                // Occurrences are sorted by position: skip those that start before
+                // x ends (they can never follow it) instead of testing each one,
+                // which made `seq(a, b, 100000)` quadratic on "b b b ... a a a".
+                from = from.max(ys.partition_point(|y| y.orig.0 < x.orig.1));
+            }
             for y in &ys[from..] {
                 if y.tok.0 > x.tok.1 + within {
                     break;
@@ -124,14 +132,31 @@ impl<'a> Ctx<'a> {
     fn position(&self, set: &Set<u32>, chars: u32, from_end: bool) -> impl Iterator<Item = &'a Hit> + '_ {
         let text = self.text;
         let n = chars as usize;
+        // The byte offset that `n` characters from the start (or the end) reach,
+        // found once per call rather than by counting characters for each
+        // occurrence (quadratic for `first(a, 100000)` over many occurrences).
+        let mut bound: Option<Option<usize>> = None;
         self.occurrences(set).into_iter().filter(move |h| {
             let (s, e) = (h.orig.0 as usize, h.orig.1 as usize);
             // A character is at least one byte: check bytes before counting.
-            let within = |part: &str| part.len() < n || (part.len() < n.saturating_mul(4) && part.chars().count() < n);
-            if from_end {
-                within(&text[e..])
-            } else {
-                within(&text[..s])
+            let part = if from_end { text.len().saturating_sub(e) } else { s };
+            if part < n {
+                return true;
+            }
+            let b = *bound.get_or_insert_with(|| {
+                if from_end {
+                    // Start of the n-th character from the end, if there are n.
+                    n.checked_sub(1).and_then(|k| text.char_indices().rev().nth(k)).map(|(i, _)| i)
+                } else {
+                    // The offset reached after n characters, if there are n.
+                    text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).nth(n)
+                }
+            });
+            match b {
+                _ if from_end && n == 0 => false,
+                None => true, // the whole text is shorter than n characters
+                Some(c) if from_end => e > c,
+                Some(limit) => s < limit,
             }
         })
     }

@@ -229,7 +229,10 @@ impl Pack {
 
     /// Calls `found` for every fuzzy-lexicon term one edit away from `word`.
     fn lookup_fuzzy(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
-        if self.data.fuzzy_postings.is_empty() || word.chars().count() < FUZZY_MIN_CHARS - 1 {
+        // Words far longer than every fuzzy term are skipped before making
+        // their deletions (quadratic in the word's length).
+        let chars = word.chars().count();
+        if self.data.fuzzy_postings.is_empty() || chars < FUZZY_MIN_CHARS - 1 || chars > self.fuzzy_max_chars + 1 {
             return;
         }
         let mut seen: Vec<u32> = Vec::new();

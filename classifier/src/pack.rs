@@ -229,6 +229,9 @@ pub(crate) struct PackData {
 pub struct Pack {
     pub(crate) data: PackData,
     pub(crate) fuzzy: fst::Map<Vec<u8>>,
+    /// Characters in the longest typo-tolerant term: a word more than one
+    /// longer cannot be one edit away from any of them.
+    pub(crate) fuzzy_max_chars: usize,
     /// Every term that starts with a word character (single words from the
     /// token fst, and phrases), searched anchored at each token start.
     pub(crate) anchored: Option<AhoCorasick>,
@@ -263,6 +266,50 @@ fn corrupt(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::CorruptPack, msg)
 }
 
+/// Rebuilds the token and typo-tolerance sets from the term table and the
+/// postings, exactly as the compiler builds them, and requires the stored
+/// bytes to be the same. The `fst` crate trusts its input (a damaged set can
+/// make a lookup panic), and a compiled pack may be hand-made with a valid
+/// checksum, so its sets are checked rather than trusted. Returns the length
+/// in characters of the longest typo-tolerant term.
+fn verify_term_sets(data: &PackData) -> Result<usize, Error> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mismatch = || corrupt("the term sets do not match the term table");
+    let mut tokens = fst::MapBuilder::memory();
+    let mut fuzzy: BTreeMap<String, BTreeSet<Posting>> = BTreeMap::new();
+    let mut fuzzy_max_chars = 0;
+    for (i, postings) in data.token_postings.iter().enumerate() {
+        let term = postings.first().ok_or_else(mismatch)?.term;
+        if postings.iter().any(|p| p.term != term) {
+            return Err(mismatch());
+        }
+        let key = &data.terms[term as usize];
+        tokens.insert(key.as_bytes(), i as u64).map_err(|_| mismatch())?;
+        let chars = key.chars().count();
+        for p in postings {
+            if data.lexicons[p.lexicon as usize].fuzzy == 1 && !p.prefix && chars >= crate::matcher::FUZZY_MIN_CHARS {
+                fuzzy_max_chars = fuzzy_max_chars.max(chars);
+                for k in std::iter::once(key.clone()).chain(crate::matcher::deletions(key)) {
+                    fuzzy.entry(k).or_default().insert(*p);
+                }
+            }
+        }
+    }
+    if tokens.into_inner().map_err(|_| mismatch())? != data.token_fst {
+        return Err(mismatch());
+    }
+    let mut builder = fst::MapBuilder::memory();
+    let mut postings = Vec::with_capacity(fuzzy.len());
+    for (i, (key, p)) in fuzzy.into_iter().enumerate() {
+        builder.insert(key.as_bytes(), i as u64).map_err(|_| mismatch())?;
+        postings.push(p.into_iter().collect::<Vec<_>>());
+    }
+    if builder.into_inner().map_err(|_| mismatch())? != data.fuzzy_fst || postings != data.fuzzy_postings {
+        return Err(mismatch());
+    }
+    Ok(fuzzy_max_chars)
+}
+
 impl Pack {
     pub(crate) fn from_data(data: PackData) -> Result<Pack, Error> {
         let tokens = fst::Map::new(data.token_fst.clone()).map_err(|e| corrupt(format!("token set: {e}")))?;
@@ -283,9 +330,11 @@ impl Pack {
             return Err(corrupt("a posting refers to a lexicon or term that does not exist"));
         }
         for rule in &data.rules {
-            crate::eval::check_indices(&rule.when, lexicons)
-                .map_err(|()| corrupt(format!("rule {} refers to a lexicon that does not exist", rule.id)))?;
+            crate::eval::check_indices(&rule.when, lexicons).map_err(|()| {
+                corrupt(format!("rule {} refers to a lexicon that does not exist, or a distance above the limit", rule.id))
+            })?;
         }
+        let fuzzy_max_chars = verify_term_sets(&data)?;
         // Single-word terms come out of the token fst; phrases that start with
         // a word character join them in the anchored automaton.
         let mut anchored_keys: Vec<Vec<u8>> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
@@ -327,7 +376,7 @@ impl Pack {
         let anchored = build(&anchored_keys, StartKind::Anchored)?;
         let floating = build(&floating_keys, StartKind::Unanchored)?;
         let normalizer = Normalizer::new(data.meta.steps);
-        Ok(Pack { data, fuzzy, anchored, anchored_patterns, floating, floating_patterns, normalizer, warnings: Vec::new() })
+        Ok(Pack { data, fuzzy, fuzzy_max_chars, anchored, anchored_patterns, floating, floating_patterns, normalizer, warnings: Vec::new() })
     }
 
     /// Serialises the pack (see the module docs for the layout).
@@ -413,5 +462,35 @@ impl Pack {
     /// Number of distinct lexicon terms.
     pub fn term_count(&self) -> usize {
         self.data.terms.len()
+    }
+
+    /// Every lexicon with its terms, in lexicon order: `(lexicon name,
+    /// [(normalised term, is_prefix)])`, terms sorted and without duplicates.
+    ///
+    /// Terms are as matched: normalised like the text (NFKC, lower case,
+    /// accents folded), prefix terms without their trailing `*`. This is what
+    /// `distillguard export` turns into YARA rules and regexes; typo
+    /// tolerance (`fuzzy = 1`) is not part of the list.
+    ///
+    /// ```
+    /// let pack = distillguard::default_pack();
+    /// let lexicons = pack.lexicon_terms();
+    /// assert_eq!(lexicons.len(), pack.lexicons().len());
+    /// assert!(lexicons.iter().all(|(_, terms)| terms.iter().all(|(t, _)| t.to_lowercase() == *t)));
+    /// ```
+    pub fn lexicon_terms(&self) -> Vec<(String, Vec<(String, bool)>)> {
+        let mut out: Vec<(String, Vec<(String, bool)>)> =
+            self.data.lexicons.iter().map(|l| (l.name.clone(), Vec::new())).collect();
+        let postings = self.data.token_postings.iter().flatten().chain(self.data.phrases.iter().flat_map(|p| &p.postings));
+        for p in postings {
+            if let (Some((_, terms)), Some(term)) = (out.get_mut(p.lexicon as usize), self.data.terms.get(p.term as usize)) {
+                terms.push((term.clone(), p.prefix));
+            }
+        }
+        for (_, terms) in &mut out {
+            terms.sort();
+            terms.dedup();
+        }
+        out
     }
 }

@@ -187,3 +187,15 @@ fn hostile_limits_are_errors() {
     assert_eq!(e.first().code(), ErrorCode::LimitExceeded);
     assert!(PackCompiler::new().compile(&src).is_ok());
 }
+
+#[test]
+fn hash_terms_can_be_escaped() {
+    let mut src = PackSource::new();
+    src.add("pack.toml", "[pack]\nname='x'\nversion='1'\nthreshold=0.5\n[lexicons]\nh='h.txt'\n[[rule]]\nid='SD-001'\ncategory='synthetic_data'\nweight=0.9\nwhen='h'\n");
+    src.add("h.txt", "# a comment\n\\####\n\\#given prompt#\n");
+    let pack = PackCompiler::new().compile(&src).unwrap();
+    assert_eq!(pack.term_count(), 2);
+    assert!(pack.classify("rewrite it after ####").fired("SD-001"));
+    assert!(pack.classify("The #Given Prompt# is below").fired("SD-001"));
+    assert!(!pack.classify("a comment").fired("SD-001"));
+}
