@@ -128,9 +128,20 @@ struct EvalArgs {
     /// List misses and false alarms with their evidence.
     #[arg(long)]
     misses: bool,
-    /// Output format (text or json).
+    /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: ReportFormat,
+    /// Title for the markdown/html report.
+    #[arg(long, default_value = "distillguard evaluation")]
+    title: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+    Html,
 }
 
 fn main() -> ExitCode {
@@ -353,8 +364,10 @@ fn eval(g: &Global, a: EvalArgs) -> Result<ExitCode> {
     }
     let report = evaluate(&engine, &items, &a.by)?;
     match a.format {
-        Format::Text => print!("{}", report.to_text(a.misses)),
-        _ => println!("{}", serde_json::to_string_pretty(&report.to_json(a.misses))?),
+        ReportFormat::Text => print!("{}", report.to_text(a.misses)),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json(a.misses))?),
+        ReportFormat::Markdown => print!("{}", report.to_markdown(a.misses)),
+        ReportFormat::Html => print!("{}", report.to_html(&a.title)),
     }
     Ok(ExitCode::from(if bad > 0 { 2 } else { 0 }))
 }

@@ -324,4 +324,79 @@ impl Report {
         }
         s
     }
+
+    /// The report as Markdown tables (for `EVALUATION.md`).
+    pub fn to_markdown(&self, with_mistakes: bool) -> String {
+        let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.4}"));
+        let mut s = String::new();
+        let o = &self.overall;
+        let _ = writeln!(s, "| n | precision | recall | F1 | FPR | tp | fp | tn | fn |\n|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", o.n(), f(o.precision()), f(o.recall()), f(o.f1()), f(o.fpr()), o.tp, o.fp, o.tn, o.fn_);
+        if !self.categories.is_empty() {
+            let _ = writeln!(s, "| category | n | detected | recall | predicted | attribution precision |\n|---|---|---|---|---|---|");
+            for (k, c) in &self.categories {
+                let _ = writeln!(s, "| {k} | {} | {} | {} | {} | {} |", c.n, c.detected, f(ratio(c.detected, c.n)), c.predicted, f(ratio(c.correct, c.predicted)));
+            }
+            s.push('\n');
+        }
+        for (field, m) in &self.by {
+            let _ = writeln!(s, "| {field} | n | precision | recall | F1 | FPR | tp/fp/tn/fn |\n|---|---|---|---|---|---|---|");
+            for (v, c) in m {
+                let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} | {}/{}/{}/{} |", md_cell(v), c.n(), f(c.precision()), f(c.recall()), f(c.f1()), f(c.fpr()), c.tp, c.fp, c.tn, c.fn_);
+            }
+            s.push('\n');
+        }
+        if with_mistakes && !self.mistakes.is_empty() {
+            let _ = writeln!(s, "<details><summary>Misses and false alarms ({})</summary>\n", self.mistakes.len());
+            let _ = writeln!(s, "| kind | id | category | score | rules | text |\n|---|---|---|---|---|---|");
+            for m in &self.mistakes {
+                let _ = writeln!(s, "| {} | {} | {} | {:.4} | {} | {} |", m.kind, m.id.as_deref().unwrap_or("–"), m.category.as_deref().unwrap_or("–"), m.score, m.rules.join(", "), md_cell(&m.text));
+            }
+            s.push_str("\n</details>\n");
+        }
+        s
+    }
+
+    /// The report as one self-contained HTML page.
+    pub fn to_html(&self, title: &str) -> String {
+        let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.4}"));
+        let mut s = String::new();
+        let _ = write!(s, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+            body{{font:14px system-ui,sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;margin:1em 0}}\
+            td,th{{border:1px solid #ccc;padding:.25em .5em;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
+            td.t{{text-align:left;max-width:50em}}.fn{{background:#fff3e0}}.fp{{background:#fde8e8}}</style></head><body><h1>{}</h1>",
+            html(title), html(title));
+        let o = &self.overall;
+        let _ = write!(s, "<h2>Overall</h2><table><tr><th>n</th><th>precision</th><th>recall</th><th>F1</th><th>FPR</th><th>tp</th><th>fp</th><th>tn</th><th>fn</th></tr>\
+            <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+            o.n(), f(o.precision()), f(o.recall()), f(o.f1()), f(o.fpr()), o.tp, o.fp, o.tn, o.fn_);
+        if !self.categories.is_empty() {
+            s.push_str("<h2>Categories</h2><table><tr><th>category</th><th>n</th><th>detected</th><th>recall</th><th>predicted</th><th>attribution precision</th></tr>");
+            for (k, c) in &self.categories {
+                let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", html(k), c.n, c.detected, f(ratio(c.detected, c.n)), c.predicted, f(ratio(c.correct, c.predicted)));
+            }
+            s.push_str("</table>");
+        }
+        for (field, m) in &self.by {
+            let _ = write!(s, "<h2>By {}</h2><table><tr><th>{}</th><th>n</th><th>precision</th><th>recall</th><th>F1</th><th>FPR</th><th>tp/fp/tn/fn</th></tr>", html(field), html(field));
+            for (v, c) in m {
+                let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}/{}/{}</td></tr>", html(v), c.n(), f(c.precision()), f(c.recall()), f(c.f1()), f(c.fpr()), c.tp, c.fp, c.tn, c.fn_);
+            }
+            s.push_str("</table>");
+        }
+        let _ = write!(s, "<h2>Misses and false alarms ({})</h2><table><tr><th>kind</th><th>id</th><th>category</th><th>score</th><th>rules</th><th>text</th></tr>", self.mistakes.len());
+        for m in &self.mistakes {
+            let _ = write!(s, "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td class=\"t\">{}</td></tr>", m.kind, m.kind, html(m.id.as_deref().unwrap_or("–")), html(m.category.as_deref().unwrap_or("–")), m.score, html(&m.rules.join(", ")), html(&m.text));
+        }
+        s.push_str("</table></body></html>\n");
+        s
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -51,3 +51,21 @@ fn labels_are_two_and_only_two() {
         assert!(Label::parse(rec.fields["label"].as_str().unwrap()).is_some(), "{}", rec.id);
     }
 }
+
+/// Issue 7's bar on the corpus and the team's generalisation set together.
+#[test]
+fn corpus_and_generalisation_quality_bar() {
+    let mut recs = corpus();
+    recs.extend(records("generalisation.jsonl"));
+    let r = report(&recs, &["hard", "kind"]);
+    let o = &r.overall;
+    at_least("precision", o.precision(), 0.95, o);
+    at_least("recall", o.recall(), 0.90, o);
+    at_most("FPR", o.fpr(), 0.015, o);
+    let hard = &r.by["hard"]["true"];
+    at_most("FPR on hard negatives", hard.fpr(), 0.05, hard);
+    for kind in ["obfuscated", "multilingual", "long", "multiturn"] {
+        let c = &r.by["kind"][kind];
+        at_least(&format!("recall on {kind}"), c.recall(), 0.85, c);
+    }
+}

@@ -6,11 +6,12 @@
 //! - `test`: `setup`, then builds (one profile: release), runs
 //!   `cargo test --workspace`, checks every pack under `rules/`, and runs the
 //!   browser tests. This is what `.ci/run` calls.
-//! - `web`: builds the web demo's wasm-bindgen bundle into `web-demo/www/pkg`.
+//! - `eval`: regenerates `EVALUATION.md` and `test-output/evaluation.html`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod eval;
 mod web;
 
 type Result<T> = std::result::Result<T, String>;
@@ -99,9 +100,13 @@ fn distillguard() -> PathBuf {
     root().join("target/release/distillguard")
 }
 
+fn build() -> Result<()> {
+    run(cargo().args(["build", "--release", "-p", "distillguard-host"]))
+}
+
 fn test() -> Result<()> {
     setup()?;
-    run(cargo().args(["build", "--release", "-p", "distillguard-host"]))?;
+    build()?;
     run(cargo().args(["test", "--release", "--workspace"]))?;
     for pack in packs()? {
         run(Command::new(distillguard()).current_dir(root()).arg("check").arg(&pack).args(["--min-cases", "2"]))?;
@@ -115,7 +120,8 @@ fn main() -> ExitCode {
     let result = match verb.as_str() {
         "setup" => setup(),
         "test" => test(),
-        _ => Err("usage: cargo xtask <setup|test>".to_string()),
+        "eval" => build().and_then(|()| eval::report()),
+        _ => Err("usage: cargo xtask <setup|test|eval>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
