@@ -296,6 +296,22 @@ impl Normalizer {
                 if self.steps.nfkc && is_dropped_mark(d) {
                     return;
                 }
+                // What a decomposition yields is folded like text, so that folding
+                // folded text changes nothing (U+FE71 gives the invisible U+0640,
+                // U+FE4D gives `_`, U+FE58 gives a dash).
+                if d != c {
+                    if self.steps.invisible && is_invisible(d) {
+                        return;
+                    }
+                    if matches!(d, '-' | '_') || is_dash(d) || d.is_control() {
+                        push(' ', last_space);
+                        return;
+                    }
+                    if let Some(q) = plain_quote(d) {
+                        push(q, last_space);
+                        return;
+                    }
+                }
                 if d.is_whitespace() {
                     push(' ', last_space);
                 } else if self.steps.casefold {

@@ -267,12 +267,14 @@ fn corrupt(msg: impl Into<String>) -> Error {
 }
 
 /// Rebuilds the token and typo-tolerance sets from the term table and the
-/// postings, exactly as the compiler builds them, and requires the stored
-/// bytes to be the same. The `fst` crate trusts its input (a damaged set can
-/// make a lookup panic), and a compiled pack may be hand-made with a valid
-/// checksum, so its sets are checked rather than trusted. Returns the length
-/// in characters of the longest typo-tolerant term.
-fn verify_term_sets(data: &PackData) -> Result<usize, Error> {
+/// postings, exactly as the compiler builds them. The loader uses these, not
+/// the stored bytes: the `fst` crate trusts its input (a damaged set can make
+/// a lookup panic), a compiled pack may be hand-made with a valid checksum,
+/// and fst bytes are not the same on every platform (its node cache hashes
+/// `usize`), so the stored sets are kept for tools and never read here.
+/// Returns the token set, the typo set and the length in characters of the
+/// longest typo-tolerant term.
+fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, fst::Map<Vec<u8>>, usize), Error> {
     use std::collections::{BTreeMap, BTreeSet};
     let mismatch = || corrupt("the term sets do not match the term table");
     let mut tokens = fst::MapBuilder::memory();
@@ -295,28 +297,22 @@ fn verify_term_sets(data: &PackData) -> Result<usize, Error> {
             }
         }
     }
-    if tokens.into_inner().map_err(|_| mismatch())? != data.token_fst {
-        return Err(mismatch());
-    }
+    let tokens = fst::Map::new(tokens.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
     let mut builder = fst::MapBuilder::memory();
     let mut postings = Vec::with_capacity(fuzzy.len());
     for (i, (key, p)) in fuzzy.into_iter().enumerate() {
         builder.insert(key.as_bytes(), i as u64).map_err(|_| mismatch())?;
         postings.push(p.into_iter().collect::<Vec<_>>());
     }
-    if builder.into_inner().map_err(|_| mismatch())? != data.fuzzy_fst || postings != data.fuzzy_postings {
+    if postings != data.fuzzy_postings {
         return Err(mismatch());
     }
-    Ok(fuzzy_max_chars)
+    let fuzzy = fst::Map::new(builder.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
+    Ok((tokens, fuzzy, fuzzy_max_chars))
 }
 
 impl Pack {
     pub(crate) fn from_data(data: PackData) -> Result<Pack, Error> {
-        let tokens = fst::Map::new(data.token_fst.clone()).map_err(|e| corrupt(format!("token set: {e}")))?;
-        let fuzzy = fst::Map::new(data.fuzzy_fst.clone()).map_err(|e| corrupt(format!("fuzzy set: {e}")))?;
-        if tokens.len() != data.token_postings.len() || fuzzy.len() != data.fuzzy_postings.len() {
-            return Err(corrupt("posting lists do not match the term sets"));
-        }
         let lexicons = data.lexicons.len() as u32;
         let terms = data.terms.len() as u32;
         let postings_ok = data
@@ -334,7 +330,7 @@ impl Pack {
                 corrupt(format!("rule {} refers to a lexicon that does not exist, or a distance above the limit", rule.id))
             })?;
         }
-        let fuzzy_max_chars = verify_term_sets(&data)?;
+        let (tokens, fuzzy, fuzzy_max_chars) = rebuild_term_sets(&data)?;
         // Single-word terms come out of the token fst; phrases that start with
         // a word character join them in the anchored automaton.
         let mut anchored_keys: Vec<Vec<u8>> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());

@@ -6,7 +6,7 @@ use crate::{read_items, Global};
 use anyhow::{bail, Result};
 use clap::Args;
 use distillguard::Pack;
-use distillguard_host::engine::{Classifier, EngineKind};
+use distillguard_host::engine::Classifier;
 use distillguard_host::packs;
 use distillguard_host::wasm::{HostLimits, WasmPool, WasmRuntime, MODULE};
 use serde_json::json;
@@ -25,6 +25,23 @@ pub struct BenchArgs {
     /// Output JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Prompt sizes for the latency figures, in bytes (cut from the workload).
+    #[arg(long, value_delimiter = ',', default_value = "200,2000,20000")]
+    sizes: Vec<usize>,
+    /// Fewest timed calls per latency figure, whatever the time budget.
+    #[arg(long, default_value_t = 200)]
+    min_samples: usize,
+    /// Also time one pass over the workload repeated to this many MB.
+    #[arg(long, value_name = "MB")]
+    repeat_to_mb: Option<f64>,
+    /// Only the latency figures (no throughput, compile or memory figures).
+    #[arg(long)]
+    latency_only: bool,
+    /// Also write the core-wasm module and the compiled pack measured here to
+    /// DIR/distillguard.wasm and DIR/pack.dgpack (so other hosts, e.g. a
+    /// browser, can run the very same bytes).
+    #[arg(long, value_name = "DIR")]
+    write_artifacts: Option<PathBuf>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -68,13 +85,90 @@ fn throughput(engine: &Classifier, texts: &[String], budget: Duration) -> Result
     Ok(bytes as f64 / start.elapsed().as_secs_f64() / 1e6)
 }
 
-fn latencies(engine: &Classifier, prompt: &str, budget: Duration) -> Result<Vec<Duration>> {
-    for _ in 0..20 {
+/// One pass over `texts` (native scan only: normalisation and matching,
+/// no rule evaluation or verdict), in MB/s.
+fn scan_throughput(pack: &Pack, texts: &[String], budget: Duration) -> f64 {
+    let total: usize = texts.iter().map(String::len).sum();
+    let start = Instant::now();
+    let mut bytes = 0usize;
+    loop {
+        for t in texts {
+            std::hint::black_box(pack.scan(t));
+        }
+        bytes += total;
+        if start.elapsed() >= budget {
+            break;
+        }
+    }
+    bytes as f64 / start.elapsed().as_secs_f64() / 1e6
+}
+
+/// One pass over `texts` repeated to at least `mb` MB, in MB/s.
+fn repeated_throughput(engine: &Classifier, texts: &[String], mb: f64) -> Result<(f64, usize)> {
+    let target = (mb * 1e6) as usize;
+    let start = Instant::now();
+    let mut bytes = 0usize;
+    'outer: loop {
+        for t in texts {
+            engine.classify_json(t)?;
+            bytes += t.len();
+            if bytes >= target {
+                break 'outer;
+            }
+        }
+    }
+    Ok((bytes as f64 / start.elapsed().as_secs_f64() / 1e6, bytes))
+}
+
+/// Resident set size of this process, in KiB (Linux; 0 elsewhere).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Linear-memory size of one guest instance after loading the pack, and
+/// after classifying `prompt` (the guest's memory only grows), in bytes.
+fn wasm_memory(pack: &[u8], prompt: &str) -> Result<(usize, usize)> {
+    wasm_memory_inner(pack, prompt).map_err(|e| anyhow::anyhow!("measuring guest memory: {e:#}"))
+}
+
+fn wasm_memory_inner(pack: &[u8], prompt: &str) -> wasmtime::Result<(usize, usize)> {
+    use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
+    let engine = Engine::default();
+    let module = Module::new(&engine, MODULE)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let memory = instance.get_memory(&mut store, "memory").ok_or_else(|| wasmtime::format_err!("no memory export"))?;
+    let alloc: TypedFunc<u32, u32> = instance.get_typed_func(&mut store, "dg_alloc")?;
+    let free: TypedFunc<(u32, u32), ()> = instance.get_typed_func(&mut store, "dg_free")?;
+    let load: TypedFunc<(u32, u32), u32> = instance.get_typed_func(&mut store, "dg_load_pack")?;
+    let classify: TypedFunc<(u32, u32), u32> = instance.get_typed_func(&mut store, "dg_classify")?;
+    let call = |store: &mut Store<()>, f: &TypedFunc<(u32, u32), u32>, input: &[u8]| -> wasmtime::Result<u32> {
+        let ptr = alloc.call(&mut *store, input.len() as u32)?;
+        memory.write(&mut *store, ptr as usize, input)?;
+        let status = f.call(&mut *store, (ptr, input.len() as u32))?;
+        free.call(&mut *store, (ptr, input.len() as u32))?;
+        Ok(status)
+    };
+    if call(&mut store, &load, pack)? != 0 {
+        wasmtime::bail!("the guest refused the pack");
+    }
+    let after_load = memory.data_size(&store);
+    call(&mut store, &classify, prompt.as_bytes())?;
+    Ok((after_load, memory.data_size(&store)))
+}
+
+fn latencies(engine: &Classifier, prompt: &str, budget: Duration, min_samples: usize) -> Result<Vec<Duration>> {
+    for _ in 0..min_samples.clamp(1, 20) {
         engine.classify_json(prompt)?; // warm up
     }
     let mut v = Vec::new();
     let start = Instant::now();
-    while start.elapsed() < budget || v.len() < 200 {
+    while start.elapsed() < budget || v.len() < min_samples {
         let t = Instant::now();
         engine.classify_json(prompt)?;
         v.push(t.elapsed());
@@ -100,55 +194,104 @@ pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
     if texts.is_empty() {
         bail!("no texts to benchmark");
     }
+    if let Some(dir) = &a.write_artifacts {
+        for (name, bytes) in [("distillguard.wasm", MODULE), ("pack.dgpack", &loaded.bytes[..])] {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+    }
     let budget = Duration::from_secs_f64(a.seconds);
     let limits = HostLimits { max_input_bytes: usize::MAX >> 1, ..g.limits() };
+    let total_bytes: usize = texts.iter().map(String::len).sum();
 
     // Load costs.
     let t = Instant::now();
     let runtime = Arc::new(WasmRuntime::embedded(limits)?);
     let module_compile = t.elapsed();
     let mut loads = Vec::new();
-    for _ in 0..20 {
+    let rss_before = rss_kib();
+    let mut kept = Vec::new();
+    for _ in 0..if a.latency_only { 1 } else { 20 } {
         let t = Instant::now();
-        let _ = Pack::from_bytes(&loaded.bytes)?;
+        kept.push(Pack::from_bytes(&loaded.bytes)?);
         loads.push(t.elapsed());
     }
+    let rss_per_pack_kib = rss_kib().saturating_sub(rss_before) / kept.len() as u64;
+    drop(kept);
     loads.sort();
     let pool = WasmPool::new(runtime.clone(), &loaded.bytes)?;
     let mut inst = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..if a.latency_only { 1 } else { 20 } {
         inst.push(pool.measure_instantiate()?);
     }
     inst.sort();
 
-    let native = Classifier::new(EngineKind::Native, Pack::from_bytes(&loaded.bytes)?, &loaded.bytes, limits)?;
+    // Compiling the pack from source (when there is a source).
+    let source = match g.pack.as_deref() {
+        None => Some(distillguard::default_pack_source()),
+        Some(p) if p.is_dir() => Some(packs::read_pack_dir(p)?),
+        Some(_) => None,
+    };
+    let mut compiles = Vec::new();
+    if let (Some(src), false) = (&source, a.latency_only) {
+        let start = Instant::now();
+        while compiles.len() < 3 || (start.elapsed() < budget / 2 && compiles.len() < 50) {
+            let t = Instant::now();
+            std::hint::black_box(distillguard::PackCompiler::new().compile(src).map_err(|e| anyhow::anyhow!("{e}"))?);
+            compiles.push(t.elapsed());
+        }
+        compiles.sort();
+    }
+
+    let native_pack = Arc::new(Pack::from_bytes(&loaded.bytes)?);
+    let native = Classifier::Native { pack: native_pack.clone(), max_input_bytes: limits.max_input_bytes };
     let wasm = Classifier::Wasm(pool);
 
-    let native_mbs = throughput(&native, &texts, budget)?;
-    let wasm_mbs = throughput(&wasm, &texts, budget)?;
-    let mut lat = Vec::new();
-    for size in [200usize, 2_000, 20_000] {
-        let p = prompt_of(size, &texts);
-        let n = latencies(&native, &p, budget / 2)?;
-        let w = latencies(&wasm, &p, budget / 2)?;
-        lat.push((size, n, w));
-    }
-    let total_bytes: usize = texts.iter().map(String::len).sum();
-    let report = json!({
+    let mut report = json!({
         "workload": {"texts": texts.len(), "bytes": total_bytes},
+        "pack": {"name": loaded.pack.meta().name, "version": loaded.pack.meta().version,
+                 "rules": loaded.pack.rules().len(), "lexicons": loaded.pack.lexicons().len(), "terms": loaded.pack.term_count()},
         "module_bytes": MODULE.len(),
         "pack_bytes": loaded.bytes.len(),
         "module_compile_ms": (module_compile.as_secs_f64() * 1e4).round() / 10.0,
         "pack_load_native_us_p50": us(percentile(&loads, 0.5)),
         "instantiate_and_load_wasm_us_p50": us(percentile(&inst, 0.5)),
-        "throughput_mb_s": {"native": (native_mbs * 10.0).round() / 10.0, "wasm": (wasm_mbs * 10.0).round() / 10.0,
-                            "wasm_over_native": (wasm_mbs / native_mbs * 1000.0).round() / 1000.0},
-        "latency_us": lat.iter().map(|(size, n, w)| json!({
-            "prompt_bytes": size,
-            "native": {"p50": us(percentile(n, 0.5)), "p99": us(percentile(n, 0.99)), "samples": n.len()},
-            "wasm": {"p50": us(percentile(w, 0.5)), "p99": us(percentile(w, 0.99)), "samples": w.len()},
-        })).collect::<Vec<_>>(),
     });
+    if !compiles.is_empty() {
+        report["pack_compile_native_us_p50"] = json!(us(percentile(&compiles, 0.5)));
+        report["pack_compile_runs"] = json!(compiles.len());
+    }
+    let mut native_mbs = 0.0;
+    let mut wasm_mbs = 0.0;
+    if !a.latency_only {
+        report["native_rss_per_loaded_pack_kib"] = json!(rss_per_pack_kib);
+        let largest = prompt_of(a.sizes.iter().copied().max().unwrap_or(20_000), &texts);
+        let (after_load, after_classify) = wasm_memory(&loaded.bytes, &largest)?;
+        report["wasm_memory_bytes"] = json!({"after_load": after_load, "after_largest_prompt": after_classify, "largest_prompt_bytes": largest.len()});
+        native_mbs = throughput(&native, &texts, budget)?;
+        wasm_mbs = throughput(&wasm, &texts, budget)?;
+        let scan_mbs = scan_throughput(&native_pack, &texts, budget);
+        report["throughput_mb_s"] = json!({"native": round1(native_mbs), "wasm": round1(wasm_mbs), "native_scan_only": round1(scan_mbs),
+                            "wasm_over_native": (wasm_mbs / native_mbs * 1000.0).round() / 1000.0});
+        if let Some(mb) = a.repeat_to_mb {
+            let (n, bytes) = repeated_throughput(&native, &texts, mb)?;
+            let (w, _) = repeated_throughput(&wasm, &texts, mb)?;
+            report["repeated"] = json!({"bytes": bytes, "native_mb_s": round1(n), "wasm_mb_s": round1(w),
+                                        "wasm_over_native": (w / n * 1000.0).round() / 1000.0});
+        }
+    }
+    let mut lat = Vec::new();
+    for &size in &a.sizes {
+        let p = prompt_of(size, &texts);
+        let n = latencies(&native, &p, budget / 2, a.min_samples)?;
+        let w = latencies(&wasm, &p, budget / 2, a.min_samples)?;
+        lat.push((size, n, w));
+    }
+    report["latency_us"] = json!(lat.iter().map(|(size, n, w)| json!({
+        "prompt_bytes": size,
+        "native": {"p50": us(percentile(n, 0.5)), "p99": us(percentile(n, 0.99)), "samples": n.len()},
+        "wasm": {"p50": us(percentile(w, 0.5)), "p99": us(percentile(w, 0.99)), "samples": w.len()},
+    })).collect::<Vec<_>>());
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -163,15 +306,25 @@ pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
             "pack load (native) p50 {} us; instantiate + load pack (wasm) p50 {} us",
             report["pack_load_native_us_p50"], report["instantiate_and_load_wasm_us_p50"]
         );
-        println!(
-            "throughput: native {:.1} MB/s, wasm {:.1} MB/s, wasm/native {:.3}",
-            native_mbs,
-            wasm_mbs,
-            wasm_mbs / native_mbs
-        );
+        if !compiles.is_empty() {
+            println!("pack compile from source (native) p50 {} us", report["pack_compile_native_us_p50"]);
+        }
+        if !a.latency_only {
+            println!(
+                "throughput: native {:.1} MB/s (scan only {}), wasm {:.1} MB/s, wasm/native {:.3}",
+                native_mbs,
+                report["throughput_mb_s"]["native_scan_only"],
+                wasm_mbs,
+                wasm_mbs / native_mbs
+            );
+            println!("wasm linear memory: {}", report["wasm_memory_bytes"]);
+            if let Some(r) = report.get("repeated") {
+                println!("repeated workload: {r}");
+            }
+        }
         for (size, n, w) in &lat {
             println!(
-                "latency {:>6} B: native p50 {:>8} us p99 {:>8} us | wasm p50 {:>8} us p99 {:>8} us",
+                "latency {:>7} B: native p50 {:>9} us p99 {:>9} us | wasm p50 {:>9} us p99 {:>9} us",
                 size,
                 us(percentile(n, 0.5)),
                 us(percentile(n, 0.99)),
@@ -181,4 +334,8 @@ pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }

@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 mod bench;
 mod check;
+mod export;
 
 #[derive(Parser)]
 #[command(name = "distillguard", version, about = "Spot model-distillation and reasoning-extraction prompts.")]
@@ -90,6 +91,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Inline reverse proxy in front of an OpenAI/Anthropic-compatible API (monitor / flag / block).
     Serve(distillguard_host::serve::ServeArgs),
+    /// Write the pack's lexicons as a YARA rule file, a regex alternation or a literal list.
+    Export(export::ExportArgs),
     /// Serve the rule-authoring web demo on 127.0.0.1.
     Demo {
         /// Port (0 picks a free one).
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
         Command::Compile { dir, output } => compile(&dir, &output),
         Command::Eval(a) => eval(&cli.global, a),
         Command::Bench(a) => bench::run(&cli.global, a),
+        Command::Export(a) => export::run(&cli.global, a),
         Command::Demo { port } => demo(port),
         Command::Serve(a) => distillguard_host::serve::run(
             a,

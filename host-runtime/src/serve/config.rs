@@ -51,7 +51,8 @@ pub enum FailMode {
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Upstream base URL, `http://host:port` (a path prefix is allowed).
+    /// Upstream base URL, `http://host:port` or `https://host` (a path
+    /// prefix is allowed); https is verified against the webpki roots.
     pub upstream: String,
     /// Rule pack: a pack directory or a compiled pack file; the embedded
     /// default pack when absent. Watched for changes.
@@ -69,8 +70,15 @@ pub struct Config {
     pub thresholds: BTreeMap<String, f64>,
     /// Largest request body accepted on a classified route (413 above).
     pub max_body_bytes: usize,
+    /// Classified requests held at once (reading, waiting for or running
+    /// classification); beyond it the proxy answers 503 at once. Bounds
+    /// memory at about `max_inflight * max_body_bytes`.
+    pub max_inflight: usize,
     /// Time allowed for the upstream's response headers (504 after).
     pub upstream_timeout_secs: f64,
+    /// Time allowed for a client to send the body of a classified request
+    /// (408 after), so slow senders cannot hold `max_inflight` slots.
+    pub body_timeout_secs: f64,
     /// Seconds between checks of the pack's modification time.
     pub reload_poll_secs: f64,
     /// Include the raw prompt text in logs (off: length and keyed hash only).
@@ -149,7 +157,9 @@ impl Default for Config {
             threshold: None,
             thresholds: BTreeMap::new(),
             max_body_bytes: 4 << 20,
+            max_inflight: 1024,
             upstream_timeout_secs: 300.0,
+            body_timeout_secs: 60.0,
             reload_poll_secs: 1.0,
             log_prompts: false,
             log_requests: true,
@@ -185,14 +195,11 @@ impl Config {
         if self.upstream.is_empty() {
             bail!("no upstream: set `upstream = \"http://host:port\"` in the config or pass --upstream");
         }
-        let uri: hyper::Uri = self.upstream.parse().with_context(|| format!("upstream {:?} is not a URL", self.upstream))?;
+        let uri: hyper::Uri =
+            self.upstream.parse().with_context(|| format!("upstream {:?} is not a URL", self.upstream))?;
         match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => bail!(
-                "upstream {:?}: https upstreams are not supported yet; put a TLS-originating sidecar in between",
-                self.upstream
-            ),
-            _ => bail!("upstream {:?} must start with http://", self.upstream),
+            Some("http" | "https") => {}
+            _ => bail!("upstream {:?} must start with http:// or https://", self.upstream),
         }
         if uri.authority().is_none() {
             bail!("upstream {:?} has no host", self.upstream);
@@ -219,8 +226,14 @@ impl Config {
         if !(self.upstream_timeout_secs > 0.0 && self.upstream_timeout_secs.is_finite()) {
             bail!("upstream_timeout_secs must be > 0");
         }
+        if !(self.body_timeout_secs > 0.0 && self.body_timeout_secs.is_finite()) {
+            bail!("body_timeout_secs must be > 0");
+        }
         if !(self.reload_poll_secs > 0.0 && self.reload_poll_secs.is_finite()) {
             bail!("reload_poll_secs must be > 0");
+        }
+        if self.max_inflight == 0 {
+            bail!("max_inflight must be > 0");
         }
         if self.pool_size == 0 {
             bail!("pool_size must be > 0");

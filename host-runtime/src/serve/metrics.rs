@@ -17,7 +17,8 @@ pub struct Histogram {
 
 const CLASSIFY_BOUNDS: &[f64] =
     &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
-const UPSTREAM_BOUNDS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+const UPSTREAM_BOUNDS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 impl Histogram {
     fn new(bounds: &'static [f64]) -> Histogram {
@@ -118,7 +119,11 @@ impl Metrics {
             }
         }
         self.classify.render(&mut out, "distillguard_classify_seconds", "Time to classify a request's prompt text.");
-        self.upstream.render(&mut out, "distillguard_upstream_seconds", "Time from forwarding to the upstream's response headers.");
+        self.upstream.render(
+            &mut out,
+            "distillguard_upstream_seconds",
+            "Time from forwarding to the upstream's response headers.",
+        );
         for (name, help, labels, v) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
             if labels.is_empty() {

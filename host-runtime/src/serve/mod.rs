@@ -56,7 +56,8 @@ use tokio::sync::{oneshot, Mutex as AsyncMutex, Semaphore};
 use tokio::task::JoinHandle;
 
 /// `distillguard serve` arguments. The global `--pack` overrides the
-/// config's `pack`.
+/// config's `pack`; the wasm limits (`--max-input`, `--fuel`...) apply; the
+/// proxy always classifies with the wasm engine (`--engine` is ignored).
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
     /// Configuration file (TOML); see docs/proxy.md.
@@ -65,7 +66,7 @@ pub struct ServeArgs {
     /// Listen address, overriding the config's `listen`.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Upstream base URL (`http://host:port`), overriding the config's `upstream`.
+    /// Upstream base URL (`http://host:port` or `https://host`), overriding the config's `upstream`.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
 }
@@ -98,6 +99,7 @@ pub fn run(args: ServeArgs, global: ServeGlobal) -> Result<ExitCode> {
     rt.block_on(async move {
         let running = start(config, global.limits, LogSink::Stderr).await?;
         shutdown_signal().await;
+        LogSink::Stderr.emit("info", "shutting_down", json!({"addr": running.addr().to_string()}));
         running.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -183,8 +185,12 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let check_cases = config.check_cases;
     let (runtime, engine) = tokio::task::spawn_blocking(move || -> Result<_> {
         let runtime = Arc::new(WasmRuntime::embedded(limits)?);
-        let engine = build_engine(&runtime, pack.as_deref(), pool_size, check_cases)
-            .with_context(|| format!("cannot serve pack {}", pack.as_ref().map_or("(embedded default)".into(), |p| p.display().to_string())))?;
+        let engine = build_engine(&runtime, pack.as_deref(), pool_size, check_cases).with_context(|| {
+            format!(
+                "cannot serve pack {}",
+                pack.as_ref().map_or("(embedded default)".into(), |p| p.display().to_string())
+            )
+        })?;
         Ok((runtime, engine))
     })
     .await??;
@@ -197,6 +203,12 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(config.upstream_timeout()));
+    connector.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
     let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
     let upstream: hyper::Uri = config.upstream.parse().context("upstream")?;
 
@@ -206,6 +218,7 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         permits: Semaphore::new(config.pool_size),
+        inflight: Semaphore::new(config.max_inflight),
         campaigns: CampaignTracker::new(config.campaign.clone()),
         runtime,
         engine: RwLock::new(Arc::new(engine)),
@@ -278,7 +291,8 @@ async fn proxy_handler(State(shared): State<Arc<Shared>>, req: Request) -> Respo
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let e = shared.engine();
-    let body = json!({"status": "ok", "pack": {"name": e.name, "version": e.version}, "mode": shared.config.mode.as_str()});
+    let body =
+        json!({"status": "ok", "pack": {"name": e.name, "version": e.version}, "mode": shared.config.mode.as_str()});
     Response::builder()
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
@@ -302,7 +316,11 @@ impl Reloader {
     async fn reload(&self, why: &str) -> Result<()> {
         let _one = self.busy.lock().await;
         let Some(path) = self.shared.config.pack.clone() else {
-            self.shared.log.emit("info", "pack_reload_skipped", json!({"why": why, "reason": "serving the embedded default pack"}));
+            self.shared.log.emit(
+                "info",
+                "pack_reload_skipped",
+                json!({"why": why, "reason": "serving the embedded default pack"}),
+            );
             return Ok(());
         };
         let runtime = self.shared.runtime.clone();

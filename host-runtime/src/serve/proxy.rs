@@ -16,6 +16,7 @@ use distillguard::Verdict;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use serde_json::json;
@@ -30,7 +31,8 @@ pub struct Shared {
     pub(crate) runtime: Arc<WasmRuntime>,
     pub(crate) engine: RwLock<Arc<Engine>>,
     pub(crate) permits: Semaphore,
-    pub(crate) client: Client<HttpConnector, Body>,
+    pub(crate) inflight: Semaphore,
+    pub(crate) client: Client<HttpsConnector<HttpConnector>, Body>,
     pub(crate) upstream: Uri,
     pub(crate) hasher: KeyedHash,
     pub(crate) allow: HashSet<ClientId>,
@@ -54,8 +56,17 @@ struct Record {
     note: Option<String>,
 }
 
-const HOP_BY_HOP: &[&str] =
-    &["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 
 impl Shared {
     /// The engine serving now.
@@ -89,20 +100,65 @@ impl Shared {
         response
     }
 
-    async fn classified(&self, route: Route, mut parts: hyper::http::request::Parts, body: Body, rec: &mut Record) -> Response<Body> {
+    async fn classified(
+        &self,
+        route: Route,
+        mut parts: hyper::http::request::Parts,
+        body: Body,
+        rec: &mut Record,
+    ) -> Response<Body> {
         let api = route.api();
+        // Held while the body is read and classified, released before the
+        // upstream is waited on (that can take minutes).
+        let Ok(inflight) = self.inflight.try_acquire() else {
+            self.metrics.inc1("distillguard_rejected_total", "reason", "overloaded");
+            rec.note = Some("overloaded: max_inflight reached".into());
+            return error_response(
+                api,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "distillguard_overloaded",
+                "distillguard has too many requests in flight; retry later",
+            );
+        };
         let cap = self.config.max_body_bytes;
         let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > cap as u64) {
             return self.too_large(api, rec);
         }
-        let bytes: Bytes = match Limited::new(body, cap).collect().await {
+        if parts.headers.get(header::CONTENT_ENCODING).is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
+        {
+            self.metrics.inc1("distillguard_rejected_total", "reason", "encoded");
+            rec.note = Some("compressed request body".into());
+            return error_response(
+                api,
+                StatusCode::BAD_REQUEST,
+                "distillguard_unsupported_encoding",
+                "compressed request bodies are not supported on this route; send plain JSON",
+            );
+        }
+        let body_timeout = Duration::from_secs_f64(self.config.body_timeout_secs);
+        let Ok(collected) = tokio::time::timeout(body_timeout, Limited::new(body, cap).collect()).await else {
+            self.metrics.inc1("distillguard_rejected_total", "reason", "body_timeout");
+            rec.note = Some("request body timeout".into());
+            return error_response(
+                api,
+                StatusCode::REQUEST_TIMEOUT,
+                "distillguard_body_timeout",
+                &format!("the request body did not arrive within {} s", self.config.body_timeout_secs),
+            );
+        };
+        let bytes: Bytes = match collected {
             Ok(c) => c.to_bytes(),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return self.too_large(api, rec),
             Err(e) => {
                 self.metrics.inc1("distillguard_rejected_total", "reason", "body_read");
                 rec.note = Some(format!("cannot read request body: {e}"));
-                return error_response(api, StatusCode::BAD_REQUEST, "distillguard_bad_body", &format!("cannot read the request body: {e}"));
+                return error_response(
+                    api,
+                    StatusCode::BAD_REQUEST,
+                    "distillguard_bad_body",
+                    &format!("cannot read the request body: {e}"),
+                );
             }
         };
         let parts_text = match extract::prompt_parts(&bytes) {
@@ -113,11 +169,13 @@ impl Shared {
                 return error_response(api, StatusCode::BAD_REQUEST, "distillguard_malformed_request", &m);
             }
         };
-        let client = ident::client_key(&parts.headers, self.config.clients.header.as_deref()).map(|k| self.hasher.client(k));
+        let client =
+            ident::client_key(&parts.headers, self.config.clients.header.as_deref()).map(|k| self.hasher.client(k));
         rec.client = client;
         if client.is_some_and(|c| self.allow.contains(&c)) {
             self.metrics.inc1("distillguard_allowlisted_total", "route", route.as_str());
             rec.note = Some("allowlisted".into());
+            drop(inflight);
             return self.forward(parts, Body::from(bytes), None, api, rec).await;
         }
         let text = extract::join(&parts_text);
@@ -130,12 +188,14 @@ impl Shared {
         }
         if text.is_empty() {
             rec.note = Some("no prompt text".into());
+            drop(inflight);
             return self.forward(parts, Body::from(bytes), None, api, rec).await;
         }
 
         let t = Instant::now();
         let result = self.classify(text).await;
         let took = t.elapsed();
+        drop(inflight);
         rec.classify = Some(took);
         self.metrics.classify.observe(took);
         let (verdict, threshold) = match result {
@@ -219,11 +279,23 @@ impl Shared {
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
         let engine = self.engine();
         let threshold = engine.threshold;
-        let json = tokio::task::spawn_blocking(move || engine.pool.classify_json(text.as_bytes()))
-            .await
-            .map_err(|e| format!("classifier task failed: {e}"))?
-            .map_err(|e| e.to_string())?;
-        let verdict: Verdict = serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))?;
+        let cap = self.runtime.limits().max_input_bytes;
+        let verdict = tokio::task::spawn_blocking(move || -> Result<Verdict, String> {
+            // A prompt above the guest's input cap is classified in
+            // overlapping windows and the highest-scoring verdict kept, so
+            // padding a prompt cannot push it past the classifier.
+            let mut best: Option<Verdict> = None;
+            for window in windows(&text, cap) {
+                let json = engine.pool.classify_json(window.as_bytes()).map_err(|e| e.to_string())?;
+                let v: Verdict = serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))?;
+                if best.as_ref().is_none_or(|b| v.score > b.score) {
+                    best = Some(v);
+                }
+            }
+            best.ok_or_else(|| "nothing to classify".to_string())
+        })
+        .await
+        .map_err(|e| format!("classifier task failed: {e}"))??;
         Ok((verdict, threshold))
     }
 
@@ -256,7 +328,12 @@ impl Shared {
             .path_and_query(format!("{base}{pq}"))
             .build();
         let Ok(uri) = uri else {
-            return error_response(api, StatusCode::BAD_REQUEST, "distillguard_bad_path", "the request path cannot be forwarded");
+            return error_response(
+                api,
+                StatusCode::BAD_REQUEST,
+                "distillguard_bad_path",
+                "the request path cannot be forwarded",
+            );
         };
         parts.uri = uri;
         parts.version = hyper::Version::HTTP_11;
@@ -275,7 +352,9 @@ impl Shared {
             parts.headers.insert(header::HOST, host);
         }
         let t = Instant::now();
-        let sent = tokio::time::timeout(self.config.upstream_timeout(), self.client.request(Request::from_parts(parts, body))).await;
+        let sent =
+            tokio::time::timeout(self.config.upstream_timeout(), self.client.request(Request::from_parts(parts, body)))
+                .await;
         let took = t.elapsed();
         rec.upstream = Some(took);
         match sent {
@@ -292,9 +371,19 @@ impl Shared {
             Ok(Err(e)) => {
                 let kind = if e.is_connect() { "connect" } else { "protocol" };
                 self.metrics.inc1("distillguard_upstream_errors_total", "kind", kind);
-                let msg = std::error::Error::source(&e).map_or(e.to_string(), |s| format!("{e}: {s}"));
+                let mut msg = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    msg.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
                 rec.note = Some(format!("upstream error: {msg}"));
-                error_response(api, StatusCode::BAD_GATEWAY, "distillguard_upstream_unreachable", "the upstream API could not be reached")
+                error_response(
+                    api,
+                    StatusCode::BAD_GATEWAY,
+                    "distillguard_upstream_unreachable",
+                    "the upstream API could not be reached",
+                )
             }
             Ok(Ok(resp)) => {
                 self.metrics.upstream.observe(took);
@@ -374,7 +463,10 @@ impl Shared {
             m.insert("pack".into(), format!("{} {}", v.pack.name, v.pack.version).into());
             m.insert("action".into(), d.action.map_or("forward", |a| a.as_str()).into());
             if let Some(e) = &d.escalation {
-                m.insert("campaign".into(), json!({"kind": e.kind.as_str(), "template": e.fingerprint, "count": e.count}));
+                m.insert(
+                    "campaign".into(),
+                    json!({"kind": e.kind.as_str(), "template": e.fingerprint, "count": e.count}),
+                );
             }
         }
         if let Some(d) = rec.classify {
@@ -402,12 +494,62 @@ impl Shared {
                 format!("name=\"{}\",version=\"{}\"", escape(&engine.name), escape(&engine.version)),
                 1.0,
             ),
-            ("distillguard_campaign_template_entries", "(client, template) entries held.", String::new(), templates as f64),
+            (
+                "distillguard_campaign_template_entries",
+                "(client, template) entries held.",
+                String::new(),
+                templates as f64,
+            ),
             ("distillguard_campaign_client_entries", "Client entries held.", String::new(), clients as f64),
-            ("distillguard_wasm_instances_created", "Instances created by the current pool.", String::new(), stats.instantiated as f64),
-            ("distillguard_wasm_instances_replaced", "Instances replaced after a trap, current pool.", String::new(), stats.replaced as f64),
-            ("distillguard_uptime_seconds", "Seconds since start.", String::new(), self.started.elapsed().as_secs_f64()),
+            (
+                "distillguard_wasm_instances_created",
+                "Instances created by the current pool.",
+                String::new(),
+                stats.instantiated as f64,
+            ),
+            (
+                "distillguard_wasm_instances_replaced",
+                "Instances replaced after a trap, current pool.",
+                String::new(),
+                stats.replaced as f64,
+            ),
+            (
+                "distillguard_uptime_seconds",
+                "Seconds since start.",
+                String::new(),
+                self.started.elapsed().as_secs_f64(),
+            ),
         ])
+    }
+}
+
+/// `text` cut into windows of at most `cap` bytes at char boundaries, each
+/// overlapping the previous one by up to 4 KiB (or a quarter of `cap`) so
+/// a phrase on a cut is seen whole in one of them.
+fn windows(text: &str, cap: usize) -> Vec<&str> {
+    if text.len() <= cap {
+        return vec![text];
+    }
+    let overlap = (cap / 4).min(4096);
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let mut end = (start + cap).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push(&text[start..end]);
+        if end == text.len() {
+            return out;
+        }
+        let mut next = end - overlap;
+        while !text.is_char_boundary(next) {
+            next -= 1;
+        }
+        start = next.max(start + 1);
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
     }
 }
 
@@ -508,14 +650,17 @@ pub fn error_response(api: Api, status: StatusCode, code: &str, message: &str) -
     let body = match api {
         Api::OpenAi => {
             let kind = match status {
-                StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::FORBIDDEN => "invalid_request_error",
+                StatusCode::BAD_REQUEST
+                | StatusCode::PAYLOAD_TOO_LARGE
+                | StatusCode::FORBIDDEN
+                | StatusCode::REQUEST_TIMEOUT => "invalid_request_error",
                 _ => "server_error",
             };
             json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
         }
         Api::Anthropic => {
             let kind = match status {
-                StatusCode::BAD_REQUEST => "invalid_request_error",
+                StatusCode::BAD_REQUEST | StatusCode::REQUEST_TIMEOUT => "invalid_request_error",
                 StatusCode::FORBIDDEN => "permission_error",
                 StatusCode::PAYLOAD_TOO_LARGE => "request_too_large",
                 StatusCode::SERVICE_UNAVAILABLE => "overloaded_error",
@@ -531,4 +676,19 @@ pub fn error_response(api: Api, status: StatusCode, code: &str, message: &str) -
         .header("x-distillguard-error", code)
         .body(Body::from(body.to_string()))
         .expect("valid response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::windows;
+
+    #[test]
+    fn windows_cover_the_text_with_overlap() {
+        assert_eq!(windows("short", 10), ["short"]);
+        let text = "é".repeat(5000); // 10,000 bytes, 2-byte chars
+        let w = windows(&text, 4001);
+        assert!(w.iter().all(|x| x.len() <= 4001 && !x.is_empty()));
+        assert!(w.first().unwrap().starts_with('é') && text.ends_with(w.last().unwrap()));
+        assert!(w.iter().map(|x| x.len()).sum::<usize>() > text.len());
+    }
 }
