@@ -73,6 +73,9 @@ pub struct Limits {
     /// Keys of the typo-tolerance index: a `fuzzy = 1` term of n characters
     /// adds n + 1 (itself and each one-character deletion).
     pub max_fuzzy_keys: usize,
+    /// Terms in typo-tolerant lexicons: at classification each is compared
+    /// with every word of the text, so they are meant for a few key nouns.
+    pub max_fuzzy_terms: usize,
 }
 
 impl Default for Limits {
@@ -85,6 +88,7 @@ impl Default for Limits {
             max_cases: 20_000,
             max_source_bytes: 32 << 20,
             max_fuzzy_keys: 500_000,
+            max_fuzzy_terms: 500,
         }
     }
 }
@@ -320,6 +324,18 @@ impl PackCompiler {
                     format!("the typo-tolerant lexicons need more than {} index keys, the limit", self.limits.max_fuzzy_keys),
                 )
                 .with_note("a `fuzzy = 1` term of n characters needs n + 1 keys; keep fuzzy lexicons to short words"),
+            );
+            return Err(Errors(cx.errors));
+        }
+
+        let fuzzy_terms: BTreeSet<u32> = tables.fuzzy.values().flatten().map(|p| p.term).collect();
+        if fuzzy_terms.len() > self.limits.max_fuzzy_terms {
+            cx.errors.push(
+                Error::new(
+                    ErrorCode::LimitExceeded,
+                    format!("{} terms in typo-tolerant lexicons, the limit is {}", fuzzy_terms.len(), self.limits.max_fuzzy_terms),
+                )
+                .with_note("each typo-tolerant term is compared with every word of a text: keep `fuzzy = 1` for a few key nouns"),
             );
             return Err(Errors(cx.errors));
         }

@@ -46,10 +46,29 @@ impl<'a> Ctx<'a> {
     /// Occurrences of a set, sorted by position.
     fn occurrences(&self, set: &Set<u32>) -> Vec<&'a Hit> {
         let mut v: Vec<&Hit> = Vec::new();
-        for a in &set.0 {
-            match a {
+        if set.0.len() == 1 {
+            match &set.0[0] {
                 Atom::Lexicon(l) => v.extend(self.lexicon(*l)),
                 Atom::Number(min) => v.extend(self.scan.numbers.iter().filter(|h| h.term >= *min)),
+            }
+            return v;
+        }
+        // Each lexicon once, and number tokens once (at the smallest minimum):
+        // `a | a | a ...` ten thousand times must not copy every hit of `a`
+        // ten thousand times.
+        let mut seen = std::collections::BTreeSet::new();
+        let min_number = set.0.iter().filter_map(|a| if let Atom::Number(m) = a { Some(*m) } else { None }).min();
+        let mut numbers_done = false;
+        for a in &set.0 {
+            match a {
+                Atom::Lexicon(l) if seen.insert(*l) => v.extend(self.lexicon(*l)),
+                Atom::Lexicon(_) => {}
+                Atom::Number(_) if !numbers_done => {
+                    numbers_done = true;
+                    let min = min_number.unwrap_or(0);
+                    v.extend(self.scan.numbers.iter().filter(|h| h.term >= min));
+                }
+                Atom::Number(_) => {}
             }
         }
         if set.0.len() > 1 {

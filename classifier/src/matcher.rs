@@ -8,6 +8,8 @@
 
 use crate::normalize::{is_unspaced_script, is_word_char, Projection, ProjectionKind};
 use crate::pack::{Pack, Pattern, Posting};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::Anchored;
 use std::ops::Range;
 
 /// Terms shorter than this (in characters) are never matched fuzzily:
@@ -41,11 +43,13 @@ pub fn projection_tokens(proj: &Projection) -> Vec<Token> {
             while ci < offsets.len() && (offsets[ci] as usize) < e {
                 ci += 1;
             }
-            let slice = &chars[first..ci];
-            let os = slice.iter().map(|c| c.orig_start).min().unwrap_or(0);
-            let oe = slice.iter().map(|c| c.orig_end).max().unwrap_or(0);
-            let flags = slice.iter().fold(0, |acc, c| acc | c.flags);
-            Token { norm: (s as u32, e as u32), orig: (os, oe), flags }
+            let (mut os, mut oe, mut flags) = (u32::MAX, 0, 0);
+            for c in &chars[first..ci] {
+                os = os.min(c.orig_start);
+                oe = oe.max(c.orig_end);
+                flags |= c.flags;
+            }
+            Token { norm: (s as u32, e as u32), orig: (if os == u32::MAX { 0 } else { os }, oe), flags }
         })
         .collect()
 }
@@ -164,19 +168,29 @@ impl Pack {
             };
             for t in proj_tokens {
                 let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
-                if let Some(ac) = &self.anchored {
-                    let input = aho_corasick::Input::new(text).range(s..).anchored(aho_corasick::Anchored::Yes);
-                    let mut state = aho_corasick::automaton::OverlappingState::start();
-                    loop {
-                        ac.find_overlapping(input.clone(), &mut state);
-                        let Some(m) = state.get_match() else { break };
-                        // A state also reports the patterns that are suffixes of
-                        // its own; those start later and are found from their own token.
-                        if m.start() != s {
+                if let Some(nfa) = &self.anchored {
+                    // Walk the automaton from the token start; it dies as soon
+                    // as no term continues this way.
+                    let mut sid = nfa.start_state(Anchored::Yes).expect("NFAs support anchored searches");
+                    for (k, &b) in text.as_bytes()[s..].iter().enumerate() {
+                        sid = nfa.next_state(Anchored::Yes, sid, b);
+                        if !nfa.is_special(sid) {
                             continue;
                         }
-                        let pattern = &self.anchored_patterns[m.pattern().as_usize()];
-                        report(text, pattern, s, m.end(), &mut add);
+                        if nfa.is_dead(sid) {
+                            break;
+                        }
+                        if nfa.is_match(sid) {
+                            let end = s + k + 1;
+                            for i in 0..nfa.match_len(sid) {
+                                let pid = nfa.match_pattern(sid, i);
+                                // A state also holds the terms that are suffixes of its own:
+                                // those start later and are found from their own token.
+                                if end - nfa.pattern_len(pid) == s {
+                                    report(text, &self.anchored_patterns[pid.as_usize()], s, end, &mut add);
+                                }
+                            }
+                        }
                     }
                 }
                 let word = &text[s..e];
@@ -229,26 +243,25 @@ impl Pack {
 
     /// Calls `found` for every fuzzy-lexicon term one edit away from `word`.
     fn lookup_fuzzy(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
-        // Words far longer than every fuzzy term are skipped before making
-        // their deletions (quadratic in the word's length).
-        let chars = word.chars().count();
-        if self.data.fuzzy_postings.is_empty() || chars < FUZZY_MIN_CHARS - 1 || chars > self.fuzzy_max_chars + 1 {
+        if self.fuzzy_terms.is_empty() {
             return;
         }
-        let mut seen: Vec<u32> = Vec::new();
-        let mut try_key = |key: &str, found: &mut dyn FnMut(&Posting)| {
-            if let Some(idx) = self.fuzzy.get(key) {
-                for p in &self.data.fuzzy_postings[idx as usize] {
-                    if !seen.contains(&p.term) && within_one_edit(word, &self.data.terms[p.term as usize]) {
-                        seen.push(p.term);
-                        found(p);
-                    }
-                }
+        let mut cs = word.chars();
+        let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
+        let chars = word.chars().count();
+        for t in &self.fuzzy_terms {
+            // One edit changes the length by at most one and keeps one of the
+            // first two characters in one of the first two places.
+            if chars + 1 < t.chars || chars > t.chars + 1 {
+                continue;
             }
-        };
-        try_key(word, found);
-        for del in deletions(word) {
-            try_key(&del, found);
+            let [t0, t1] = t.first;
+            if !(w0 == t0 || w0 == t1 || w1 == t0 || w1 == t1) {
+                continue;
+            }
+            if within_one_edit(word, &t.text) {
+                t.postings.iter().for_each(&mut *found);
+            }
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - `text`: NFKC-compatible folding (full-width, ligatures, math letters),
 //!   lower case, accents on Latin/Greek/Cyrillic dropped, zero-width, bidi
-//!   and Unicode tag characters removed, whitespace/`-`/`_` runs as one space.
+//!   and Unicode tag characters removed, runs of whitespace (line breaks
+//!   included), `-` and `_` as one space.
 //! - `deobfuscated` (only built when it differs): confusable homoglyphs in
 //!   Latin-looking words mapped to Latin, letter-by-letter spellings joined
 //!   (`s y s t e m`, `s.y.s.t.e.m`), leetspeak in mixed words (`pr0mpt`).
@@ -226,15 +227,19 @@ impl Normalizer {
     /// All projections of `text`: `text` first, then `deobfuscated` and
     /// `base64` when the pack asks for them and they differ from `text`.
     pub fn project(&self, text: &str) -> Vec<Projection> {
-        let mut base = Vec::with_capacity(text.len());
-        self.fold_into(text, 0, 0, &mut |c| base.push(c));
+        // The `text` projection is built in the same pass that folds.
+        let mut base = Projection { kind: ProjectionKind::Text, text: String::with_capacity(text.len()), offsets: Vec::with_capacity(text.len()), chars: Vec::with_capacity(text.len()) };
+        self.fold_into(text, 0, 0, &mut |c: PChar| {
+            base.offsets.push(base.text.len() as u32);
+            base.text.push(c.ch);
+            base.chars.push(c);
+        });
         let mut out = Vec::with_capacity(3);
-        if self.steps.confusables || self.steps.despace || self.steps.leet {
-            if let Some(deob) = self.deobfuscate(&base) {
-                out.push(Projection::from_chars(ProjectionKind::Deobfuscated, deob));
-            }
+        let deob = if self.steps.confusables || self.steps.despace || self.steps.leet { self.deobfuscate(&base.chars) } else { None };
+        out.push(base);
+        if let Some(deob) = deob {
+            out.push(Projection::from_chars(ProjectionKind::Deobfuscated, deob));
         }
-        out.insert(0, Projection::from_chars(ProjectionKind::Text, base));
         if self.steps.base64 {
             let decoded = self.decode_base64(text);
             if !decoded.is_empty() {
@@ -246,7 +251,7 @@ impl Normalizer {
 
     /// Folds `s` (whose bytes start at `origin` in the original text) into
     /// characters carrying `flags_in`.
-    fn fold_into(&self, s: &str, origin: usize, flags_in: u8, emit: &mut dyn FnMut(PChar)) {
+    fn fold_into(&self, s: &str, origin: usize, flags_in: u8, emit: &mut impl FnMut(PChar)) {
         let mut last_space = true;
         for (i, c) in s.char_indices() {
             let (os, oe) = ((origin + i) as u32, (origin + i + c.len_utf8()) as u32);
@@ -259,25 +264,13 @@ impl Normalizer {
                 emit(PChar { ch, orig_start: os, orig_end: oe, flags: flags_in });
             };
             if c.is_ascii() {
+                // Line breaks are whitespace too: a phrase may wrap ("system\nprompt").
                 let ch = match c {
                     '-' | '_' => ' ',
-                    c if c.is_ascii_whitespace() || c.is_ascii_control() => {
-                        if c == '\n' {
-                            '\n'
-                        } else {
-                            ' '
-                        }
-                    }
+                    c if c.is_ascii_whitespace() || c.is_ascii_control() => ' ',
                     c if self.steps.casefold => c.to_ascii_lowercase(),
                     c => c,
                 };
-                if ch == '\n' {
-                    // Keep line structure (segments for fingerprints), but a
-                    // newline also ends a space run.
-                    last_space = true;
-                    emit(PChar { ch, orig_start: os, orig_end: oe, flags: flags_in });
-                    continue;
-                }
                 push(ch, &mut last_space);
                 continue;
             }
@@ -331,27 +324,56 @@ impl Normalizer {
     }
 
     fn deobfuscate(&self, base: &[PChar]) -> Option<Vec<PChar>> {
-        // Cheap tests first: most text has nothing to undo, and is not copied.
-        let confusables = self.steps.confusables && base.iter().any(|c| confusable(c.ch).is_some());
-        let leet = self.steps.leet && base.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|'));
+        // Find what there is to undo before copying anything: most text has
+        // nothing, and many texts have a digit that is not leetspeak.
         let despace = self.steps.despace && has_spelled_run(base);
-        if !(confusables || leet || despace) {
-            return None;
+        let mut out: Option<Vec<PChar>> = None;
+        if self.steps.confusables && base.iter().any(|c| confusable(c.ch).is_some()) {
+            let words = confusable_words(base);
+            if !words.is_empty() {
+                let mut copy = base.to_vec();
+                for r in words {
+                    for c in &mut copy[r] {
+                        if let Some(m) = confusable(c.ch) {
+                            c.ch = m;
+                            c.flags |= flags::CONFUSABLE;
+                        }
+                    }
+                }
+                out = Some(copy);
+            }
         }
-        let mut out: Vec<PChar> = base.to_vec();
-        let mut changed = false;
-        if confusables {
-            changed |= map_confusables(&mut out);
+        if self.steps.leet {
+            let current = out.as_deref().unwrap_or(base);
+            let words = if current.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
+                leet_words(current)
+            } else {
+                Vec::new()
+            };
+            if !words.is_empty() {
+                let mut copy = out.take().unwrap_or_else(|| base.to_vec());
+                for r in words {
+                    let last = r.end - 1;
+                    for k in r {
+                        let c = &mut copy[k];
+                        // "1" is "i" inside a word (1nstruct1ons) but "l" at its end (m0d31).
+                        let mapped = if c.ch == '1' && k == last { Some('l') } else { leet(c.ch) };
+                        if let Some(m) = mapped {
+                            c.ch = m;
+                            c.flags |= flags::LEET;
+                        }
+                    }
+                }
+                out = Some(copy);
+            }
         }
-        if leet {
-            changed |= map_leet(&mut out);
+        if despace {
+            let (joined, did) = join_spelled(out.take().unwrap_or_else(|| base.to_vec()));
+            if did || joined.iter().any(|c| c.flags != 0) {
+                out = Some(joined);
+            }
         }
-        if self.steps.despace {
-            let (joined, did) = join_spelled(out);
-            out = joined;
-            changed |= did;
-        }
-        changed.then_some(out)
+        out
     }
 
     fn decode_base64(&self, text: &str) -> Vec<PChar> {
@@ -563,8 +585,10 @@ fn is_latin_letter(c: char) -> bool {
     c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c.is_alphabetic())
 }
 
-/// Splits `chars` into maximal runs where `pred` holds; calls `f` on each.
-fn for_each_run(chars: &mut [PChar], pred: impl Fn(char) -> bool, mut f: impl FnMut(&mut [PChar])) {
+
+/// Maximal runs of characters where `pred` holds.
+fn runs(chars: &[PChar], pred: impl Fn(char) -> bool) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         if !pred(chars[i].ch) {
@@ -575,32 +599,27 @@ fn for_each_run(chars: &mut [PChar], pred: impl Fn(char) -> bool, mut f: impl Fn
         while i < chars.len() && pred(chars[i].ch) {
             i += 1;
         }
-        f(&mut chars[start..i]);
+        out.push(start..i);
     }
+    out
 }
 
-/// Maps homoglyphs in words that are mixed Latin + lookalike, or entirely
-/// lookalikes in a text that is mostly Latin.
-fn map_confusables(chars: &mut [PChar]) -> bool {
+/// Words whose homoglyphs should read as Latin: mixed Latin + lookalike, or
+/// entirely lookalikes in a text that is mostly Latin.
+fn confusable_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
     let latin = chars.iter().filter(|c| is_latin_letter(c.ch)).count();
     let other = chars.iter().filter(|c| c.ch.is_alphabetic() && !is_latin_letter(c.ch)).count();
     let mostly_latin = latin > other;
-    let mut changed = false;
-    for_each_run(chars, is_word_char, |word| {
-        let has_latin = word.iter().any(|c| is_latin_letter(c.ch));
-        let all_confusable = word.iter().all(|c| is_latin_letter(c.ch) || confusable(c.ch).is_some());
-        let has_confusable = word.iter().any(|c| confusable(c.ch).is_some());
-        if has_confusable && all_confusable && (has_latin || mostly_latin) {
-            for c in word.iter_mut() {
-                if let Some(m) = confusable(c.ch) {
-                    c.ch = m;
-                    c.flags |= flags::CONFUSABLE;
-                    changed = true;
-                }
-            }
-        }
-    });
-    changed
+    runs(chars, is_word_char)
+        .into_iter()
+        .filter(|r| {
+            let word = &chars[r.clone()];
+            let has_latin = word.iter().any(|c| is_latin_letter(c.ch));
+            let all_confusable = word.iter().all(|c| is_latin_letter(c.ch) || confusable(c.ch).is_some());
+            let has_confusable = word.iter().any(|c| confusable(c.ch).is_some());
+            has_confusable && all_confusable && (has_latin || mostly_latin)
+        })
+        .collect()
 }
 
 fn leet(c: char) -> Option<char> {
@@ -617,40 +636,26 @@ fn leet(c: char) -> Option<char> {
     })
 }
 
-/// Maps leetspeak inside words that mix ASCII letters and leet characters.
-fn map_leet(chars: &mut [PChar]) -> bool {
-    let mut changed = false;
-    for_each_run(
-        chars,
-        |c| c.is_ascii_alphanumeric() || leet(c).is_some(),
-        |word| {
+/// Words (ranges, punctuation trimmed) that mix ASCII letters and leet characters.
+fn leet_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
+    runs(chars, |c| c.is_ascii_alphanumeric() || leet(c).is_some())
+        .into_iter()
+        .filter_map(|r| {
+            let word = &chars[r.clone()];
             // Punctuation around a word ("hello!", "|x|") is not leetspeak.
             let lead = word.iter().take_while(|c| matches!(c.ch, '!' | '|')).count();
             let trail = word[lead..].iter().rev().take_while(|c| matches!(c.ch, '!' | '|' | '$' | '@')).count();
-            let end = word.len() - trail;
-            let word = &mut word[lead..end];
+            let word = &word[lead..word.len() - trail];
             let letters = word.iter().filter(|c| c.ch.is_ascii_alphabetic()).count();
             // "covid19" or "gpt35" are words with a number, not leetspeak: a
             // trailing run of two or more digits only counts with leet before
             // it. A single trailing digit does ("tun3"); "gpt4" then reads
             // "gpta", which matches nothing.
             let trailing_digits = word.iter().rev().take_while(|c| c.ch.is_ascii_digit()).count();
-            let body = if trailing_digits >= 2 { &word[..word.len() - trailing_digits] } else { &word[..] };
-            if letters >= 2 && body.iter().any(|c| leet(c.ch).is_some()) {
-                let last = word.len() - 1;
-                for (k, c) in word.iter_mut().enumerate() {
-                    // "1" is "i" inside a word (1nstruct1ons) but "l" at its end (m0d31).
-                    let mapped = if c.ch == '1' && k == last { Some('l') } else { leet(c.ch) };
-                    if let Some(m) = mapped {
-                        c.ch = m;
-                        c.flags |= flags::LEET;
-                        changed = true;
-                    }
-                }
-            }
-        },
-    );
-    changed
+            let body = if trailing_digits >= 2 { &word[..word.len() - trailing_digits] } else { word };
+            (letters >= 2 && body.iter().any(|c| leet(c.ch).is_some())).then(|| r.start + lead..r.end - trail)
+        })
+        .collect()
 }
 
 /// Whether three single letters follow each other with one separator

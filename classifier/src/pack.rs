@@ -17,7 +17,7 @@
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
 use crate::normalize::{Normalizer, Steps};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -228,19 +228,29 @@ pub(crate) struct PackData {
 /// ```
 pub struct Pack {
     pub(crate) data: PackData,
-    pub(crate) fuzzy: fst::Map<Vec<u8>>,
+    /// Terms of typo-tolerant lexicons, compared directly with each word
+    /// (they are few: the compiler caps them at `Limits::max_fuzzy_terms`).
+    pub(crate) fuzzy_terms: Vec<FuzzyTerm>,
     /// Characters in the longest typo-tolerant term: a word more than one
     /// longer cannot be one edit away from any of them.
-    pub(crate) fuzzy_max_chars: usize,
     /// Every term that starts with a word character (single words from the
     /// token fst, and phrases), searched anchored at each token start.
-    pub(crate) anchored: Option<AhoCorasick>,
+    pub(crate) anchored: Option<aho_corasick::nfa::contiguous::NFA>,
     pub(crate) anchored_patterns: Vec<Pattern>,
     /// Terms that start with a symbol (`\boxed{`, `<think>`), searched anywhere.
     pub(crate) floating: Option<AhoCorasick>,
     pub(crate) floating_patterns: Vec<Pattern>,
     pub(crate) normalizer: Normalizer,
     pub(crate) warnings: Vec<Error>,
+}
+
+/// A term of a typo-tolerant lexicon, ready for one-edit comparison.
+#[derive(Clone, Debug)]
+pub(crate) struct FuzzyTerm {
+    pub text: String,
+    pub chars: usize,
+    pub first: [char; 2],
+    pub postings: Vec<Posting>,
 }
 
 /// A pattern of one of the automata: its lexicon memberships and whether a
@@ -274,7 +284,7 @@ fn corrupt(msg: impl Into<String>) -> Error {
 /// `usize`), so the stored sets are kept for tools and never read here.
 /// Returns the token set, the typo set and the length in characters of the
 /// longest typo-tolerant term.
-fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, fst::Map<Vec<u8>>, usize), Error> {
+fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTerm>), Error> {
     use std::collections::{BTreeMap, BTreeSet};
     let mismatch = || corrupt("the term sets do not match the term table");
     let mut tokens = fst::MapBuilder::memory();
@@ -307,8 +317,28 @@ fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, fst::Map<Vec
     if postings != data.fuzzy_postings {
         return Err(mismatch());
     }
-    let fuzzy = fst::Map::new(builder.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
-    Ok((tokens, fuzzy, fuzzy_max_chars))
+    let _ = fst::Map::new(builder.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
+    // One entry per typo-tolerant term, with all its lexicon memberships.
+    let mut by_term: BTreeMap<u32, Vec<Posting>> = BTreeMap::new();
+    for postings in &data.token_postings {
+        for p in postings {
+            let text = &data.terms[p.term as usize];
+            if data.lexicons[p.lexicon as usize].fuzzy == 1 && !p.prefix && text.chars().count() >= crate::matcher::FUZZY_MIN_CHARS {
+                by_term.entry(p.term).or_default().push(*p);
+            }
+        }
+    }
+    let fuzzy_terms = by_term
+        .into_iter()
+        .map(|(term, postings)| {
+            let text = data.terms[term as usize].clone();
+            let mut cs = text.chars();
+            let first = [cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0')];
+            FuzzyTerm { chars: text.chars().count(), text, first, postings }
+        })
+        .collect();
+    let _ = fuzzy_max_chars;
+    Ok((tokens, fuzzy_terms))
 }
 
 impl Pack {
@@ -330,7 +360,7 @@ impl Pack {
                 corrupt(format!("rule {} refers to a lexicon that does not exist, or a distance above the limit", rule.id))
             })?;
         }
-        let (tokens, fuzzy, fuzzy_max_chars) = rebuild_term_sets(&data)?;
+        let (tokens, fuzzy_terms) = rebuild_term_sets(&data)?;
         // Single-word terms come out of the token fst; phrases that start with
         // a word character join them in the anchored automaton.
         let mut anchored_keys: Vec<Vec<u8>> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
@@ -353,26 +383,29 @@ impl Pack {
                 floating_patterns.push(pattern);
             }
         }
-        let build = |keys: &[Vec<u8>], start: StartKind| -> Result<Option<AhoCorasick>, Error> {
-            if keys.is_empty() {
-                return Ok(None);
-            }
-            // Measured with callgrind on the corpus: a DFA searches ~40% fewer
-            // instructions here but costs ~30x more to build (70 ms per pack
-            // load), so both automata are contiguous NFAs.
-            let kind = Some(AhoCorasickKind::ContiguousNFA);
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .start_kind(start)
-                .kind(kind)
-                .build(keys)
-                .map(Some)
-                .map_err(|e| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}")))
+        let too_big = |e: aho_corasick::BuildError| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}"));
+        // The anchored automaton is walked byte by byte from each token start
+        // (see `matcher`); a contiguous NFA keeps that walk tight. A DFA walked
+        // ~40% fewer instructions on the corpus but took ~70 ms to build per
+        // pack load (callgrind), so it is not used.
+        let anchored = if anchored_keys.is_empty() {
+            None
+        } else {
+            Some(aho_corasick::nfa::contiguous::NFA::new(&anchored_keys).map_err(too_big)?)
         };
-        let anchored = build(&anchored_keys, StartKind::Anchored)?;
-        let floating = build(&floating_keys, StartKind::Unanchored)?;
+        let floating = if floating_keys.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(&floating_keys)
+                    .map_err(too_big)?,
+            )
+        };
         let normalizer = Normalizer::new(data.meta.steps);
-        Ok(Pack { data, fuzzy, fuzzy_max_chars, anchored, anchored_patterns, floating, floating_patterns, normalizer, warnings: Vec::new() })
+        Ok(Pack { data, fuzzy_terms, anchored, anchored_patterns, floating, floating_patterns, normalizer, warnings: Vec::new() })
     }
 
     /// Serialises the pack (see the module docs for the layout).
@@ -477,9 +510,10 @@ impl Pack {
     pub fn lexicon_terms(&self) -> Vec<(String, Vec<(String, bool)>)> {
         let mut out: Vec<(String, Vec<(String, bool)>)> =
             self.data.lexicons.iter().map(|l| (l.name.clone(), Vec::new())).collect();
-        let postings = self.data.token_postings.iter().flatten().chain(self.data.phrases.iter().flat_map(|p| &p.postings));
-        for p in postings {
-            if let (Some((_, terms)), Some(term)) = (out.get_mut(p.lexicon as usize), self.data.terms.get(p.term as usize)) {
+        let words = self.data.token_postings.iter().flatten();
+        for p in words.chain(self.data.phrases.iter().flat_map(|p| &p.postings)) {
+            let term = self.data.terms.get(p.term as usize);
+            if let (Some((_, terms)), Some(term)) = (out.get_mut(p.lexicon as usize), term) {
                 terms.push((term.clone(), p.prefix));
             }
         }

@@ -145,7 +145,7 @@ impl Pack {
             score,
             categories,
             evidence,
-            fingerprint: fingerprint(&scan, fingerprint_hits),
+            fingerprint: fingerprint(text, &scan, fingerprint_hits),
             pack: PackRef { name: self.data.meta.name.clone(), version: self.data.meta.version.clone() },
         }
     }
@@ -159,7 +159,7 @@ impl Pack {
 /// masked. When no rule fired it hashes the opening words of the first
 /// segment (up to a newline or `:`/`.`/`?`/`!`), digits masked: batch jobs
 /// put their fixed instruction first ("Translate the following title: ...").
-fn fingerprint(scan: &Scan, mut hits: Vec<&Hit>) -> String {
+fn fingerprint(original: &str, scan: &Scan, mut hits: Vec<&Hit>) -> String {
     const SEP: u8 = 0x1f;
     let mut h = Fnv::new();
     hits.sort_by_key(|h| (h.orig.0, h.orig.1));
@@ -180,13 +180,16 @@ fn fingerprint(scan: &Scan, mut hits: Vec<&Hit>) -> String {
         h.write(b"F");
         let base = &scan.projections[0].text;
         let mut taken = 0;
+        let mut prev_end: Option<usize> = None;
         for t in &scan.tokens {
             let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
-            if taken > 0
-                && base[..s].rfind(['\n', ':', '.', '?', '!']).is_some_and(|i| i >= scan.tokens[0].norm.0 as usize)
-            {
-                break;
+            // The first segment ends at a line break or `:` `.` `?` `!` in the original text.
+            if let Some(p) = prev_end {
+                if original.get(p..t.orig.0 as usize).is_some_and(|gap| gap.contains(['\n', ':', '.', '?', '!'])) {
+                    break;
+                }
             }
+            prev_end = Some(prev_end.map_or(t.orig.1 as usize, |p| p.max(t.orig.1 as usize)));
             h.write_masked(&base[s..e]);
             h.write(&[SEP]);
             taken += 1;

@@ -280,6 +280,24 @@ fn the_largest_distances_stay_linear() {
 }
 
 #[test]
+fn long_unions_do_not_multiply_the_occurrences() {
+    let _g = serial();
+    // `near(l0 | l0 | ... 20,000 times, l1, 5)` over 50,000 occurrences of l0:
+    // each lexicon is gathered once, not 20,000 times (a billion entries).
+    let union = vec!["l0"; 20_000].join(" | ");
+    let src = pack(
+        &[("\"a.txt\"", "alpha\n".into()), ("\"b.txt\"", "beta\n".into())],
+        &[format!("near({union}, l1, 5)"), format!("first({union} | number(3) | number(1), 10) and seq(l1, {union}, 1)")],
+    );
+    let p = PackCompiler::new().compile(&src).unwrap_or_else(|e| panic!("{e}"));
+    let text = "alpha ".repeat(50_000) + "beta 7 alpha";
+    let (v, took, peak) = measure("20,000-atom unions over 50,000 occurrences", || p.classify(&text));
+    assert_eq!(v.evidence.len(), 2, "{}", v.to_json());
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(peak < 256 * MIB, "{} MiB", peak / MIB);
+}
+
+#[test]
 fn rule_counts_at_and_above_the_limit() {
     let _g = serial();
     let limit = Limits::default().max_rules;
