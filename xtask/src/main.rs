@@ -7,11 +7,16 @@
 //!   `cargo test --workspace`, checks every pack under `rules/`, and runs the
 //!   browser tests. This is what `.ci/run` calls.
 //! - `eval`: regenerates `EVALUATION.md` and `test-output/evaluation.html`.
+//! - `bench`: regenerates `BENCHMARKS.md` (distillguard native, wasmtime and
+//!   Chromium against YARA-X, Hyperscan and Python `re` on the same patterns).
+//! - `fuzz [SECONDS]`: runs every cargo-fuzz target for SECONDS (default 60).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod eval;
+mod fuzz;
 mod web;
 
 type Result<T> = std::result::Result<T, String>;
@@ -121,7 +126,12 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "test" => test(),
         "eval" => build().and_then(|()| eval::report()),
-        _ => Err("usage: cargo xtask <setup|test|eval>".to_string()),
+        "bench" => setup().and_then(|()| build()).and_then(|()| bench::bench(&root())),
+        "fuzz" => {
+            let seconds = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(60);
+            fuzz::fuzz(&root(), seconds)
+        }
+        _ => Err("usage: cargo xtask <setup|test|eval|bench|fuzz [SECONDS]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
