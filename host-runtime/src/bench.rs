@@ -69,55 +69,34 @@ fn prompt_of(size: usize, texts: &[String]) -> String {
     s
 }
 
-fn throughput(engine: &Classifier, texts: &[String], budget: Duration) -> Result<f64> {
-    let total: usize = texts.iter().map(String::len).sum();
-    let start = Instant::now();
-    let mut bytes = 0usize;
-    loop {
-        for t in texts {
-            engine.classify_json(t)?;
-        }
-        bytes += total;
-        if start.elapsed() >= budget {
-            break;
-        }
-    }
-    Ok(bytes as f64 / start.elapsed().as_secs_f64() / 1e6)
-}
+/// One pass over the workload with one engine or stage.
+type Pass<'a> = Box<dyn Fn(&str) -> Result<()> + 'a>;
 
-/// One pass over `texts` (native scan only: normalisation and matching,
-/// no rule evaluation or verdict), in MB/s.
-fn scan_throughput(pack: &Pack, texts: &[String], budget: Duration) -> f64 {
+/// Throughput in MB/s of each pass, measured round-robin (one pass over
+/// `texts` each, in turn) so that all of them see the same machine load:
+/// on a shared machine the ratios are then meaningful even when the
+/// absolute figures drift. Stops after `budget` per pass, or once each has
+/// covered `min_bytes` (for the repeated workload).
+fn interleaved(passes: &[Pass<'_>], texts: &[String], budget: Duration, min_bytes: usize) -> Result<Vec<(f64, usize)>> {
     let total: usize = texts.iter().map(String::len).sum();
-    let start = Instant::now();
+    let mut spent = vec![Duration::ZERO; passes.len()];
     let mut bytes = 0usize;
+    let start = Instant::now();
     loop {
-        for t in texts {
-            std::hint::black_box(pack.scan(t));
-        }
-        bytes += total;
-        if start.elapsed() >= budget {
-            break;
-        }
-    }
-    bytes as f64 / start.elapsed().as_secs_f64() / 1e6
-}
-
-/// One pass over `texts` repeated to at least `mb` MB, in MB/s.
-fn repeated_throughput(engine: &Classifier, texts: &[String], mb: f64) -> Result<(f64, usize)> {
-    let target = (mb * 1e6) as usize;
-    let start = Instant::now();
-    let mut bytes = 0usize;
-    'outer: loop {
-        for t in texts {
-            engine.classify_json(t)?;
-            bytes += t.len();
-            if bytes >= target {
-                break 'outer;
+        for (pass, spent) in passes.iter().zip(&mut spent) {
+            let t = Instant::now();
+            for text in texts {
+                pass(text)?;
             }
+            *spent += t.elapsed();
+        }
+        bytes += total;
+        let enough = if min_bytes > 0 { bytes >= min_bytes } else { start.elapsed() >= budget * passes.len() as u32 };
+        if enough {
+            break;
         }
     }
-    Ok((bytes as f64 / start.elapsed().as_secs_f64() / 1e6, bytes))
+    Ok(spent.iter().map(|d| (bytes as f64 / d.as_secs_f64() / 1e6, bytes)).collect())
 }
 
 /// Resident set size of this process, in KiB (Linux; 0 elsewhere).
@@ -125,7 +104,9 @@ fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
         })
         .unwrap_or(0)
 }
@@ -268,15 +249,29 @@ pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
         let largest = prompt_of(a.sizes.iter().copied().max().unwrap_or(20_000), &texts);
         let (after_load, after_classify) = wasm_memory(&loaded.bytes, &largest)?;
         report["wasm_memory_bytes"] = json!({"after_load": after_load, "after_largest_prompt": after_classify, "largest_prompt_bytes": largest.len()});
-        native_mbs = throughput(&native, &texts, budget)?;
-        wasm_mbs = throughput(&wasm, &texts, budget)?;
-        let scan_mbs = scan_throughput(&native_pack, &texts, budget);
-        report["throughput_mb_s"] = json!({"native": round1(native_mbs), "wasm": round1(wasm_mbs), "native_scan_only": round1(scan_mbs),
-                            "wasm_over_native": (wasm_mbs / native_mbs * 1000.0).round() / 1000.0});
+        let normalizer = distillguard::normalize::Normalizer::new(native_pack.meta().steps);
+        let passes: Vec<Pass<'_>> = vec![
+            Box::new(|t| native.classify_json(t).map(drop).map_err(Into::into)),
+            Box::new(|t| wasm.classify_json(t).map(drop).map_err(Into::into)),
+            Box::new(|t| {
+                std::hint::black_box(native_pack.scan(t));
+                Ok(())
+            }),
+            Box::new(|t| {
+                std::hint::black_box(normalizer.project(t));
+                Ok(())
+            }),
+        ];
+        let mbs = interleaved(&passes, &texts, budget, 0)?;
+        (native_mbs, wasm_mbs) = (mbs[0].0, mbs[1].0);
+        report["throughput_mb_s"] = json!({"native": round1(native_mbs), "wasm": round1(wasm_mbs),
+                            "native_scan_only": round1(mbs[2].0), "native_normalize_only": round1(mbs[3].0),
+                            "wasm_over_native": (wasm_mbs / native_mbs * 1000.0).round() / 1000.0,
+                            "measured": "round-robin, one corpus pass per engine in turn"});
         if let Some(mb) = a.repeat_to_mb {
-            let (n, bytes) = repeated_throughput(&native, &texts, mb)?;
-            let (w, _) = repeated_throughput(&wasm, &texts, mb)?;
-            report["repeated"] = json!({"bytes": bytes, "native_mb_s": round1(n), "wasm_mb_s": round1(w),
+            let r = interleaved(&passes[..2], &texts, budget, (mb * 1e6) as usize)?;
+            let (n, w) = (r[0].0, r[1].0);
+            report["repeated"] = json!({"bytes": r[0].1, "native_mb_s": round1(n), "wasm_mb_s": round1(w),
                                         "wasm_over_native": (w / n * 1000.0).round() / 1000.0});
         }
     }
@@ -287,11 +282,14 @@ pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
         let w = latencies(&wasm, &p, budget / 2, a.min_samples)?;
         lat.push((size, n, w));
     }
-    report["latency_us"] = json!(lat.iter().map(|(size, n, w)| json!({
-        "prompt_bytes": size,
-        "native": {"p50": us(percentile(n, 0.5)), "p99": us(percentile(n, 0.99)), "samples": n.len()},
-        "wasm": {"p50": us(percentile(w, 0.5)), "p99": us(percentile(w, 0.99)), "samples": w.len()},
-    })).collect::<Vec<_>>());
+    report["latency_us"] = json!(lat
+        .iter()
+        .map(|(size, n, w)| json!({
+            "prompt_bytes": size,
+            "native": {"p50": us(percentile(n, 0.5)), "p99": us(percentile(n, 0.99)), "samples": n.len()},
+            "wasm": {"p50": us(percentile(w, 0.5)), "p99": us(percentile(w, 0.99)), "samples": w.len()},
+        }))
+        .collect::<Vec<_>>());
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -107,7 +107,11 @@ pub fn yara(pack: &Pack) -> String {
     let lexicons = pack.lexicon_terms();
     let names: Vec<String> = lexicons.iter().map(|(n, _)| format!("lex_{}", ident(n))).collect();
     let mut out = String::new();
-    let _ = writeln!(out, "// distillguard pack {} {}, exported by `distillguard export --format yara`.", meta.name, meta.version);
+    let _ = writeln!(
+        out,
+        "// distillguard pack {} {}, exported by `distillguard export --format yara`.",
+        meta.name, meta.version
+    );
     out.push_str(
         "// Terms are normalised (NFKC, lower case, accents folded); YARA matches them on the raw text,\n\
          // ASCII case-insensitively, without distillguard's normalisation projections.\n\
@@ -159,14 +163,13 @@ pub fn yara(pack: &Pack) -> String {
 /// The exact YARA form of a condition, if it has one.
 fn yara_condition(e: &Expr<u32>, names: &[String]) -> Option<String> {
     let set = |s: &Set<u32>| -> Option<String> {
-        let parts: Option<Vec<String>> = s
-            .0
-            .iter()
-            .map(|a| match a {
-                Atom::Lexicon(l) => Some(names[*l as usize].clone()),
-                Atom::Number(_) => None,
-            })
-            .collect();
+        let parts: Option<Vec<String>> =
+            s.0.iter()
+                .map(|a| match a {
+                    Atom::Lexicon(l) => Some(names[*l as usize].clone()),
+                    Atom::Number(_) => None,
+                })
+                .collect();
         let parts = parts?;
         Some(if parts.len() == 1 { parts[0].clone() } else { format!("({})", parts.join(" or ")) })
     };
@@ -274,7 +277,8 @@ pub fn regex(pack: &Pack) -> String {
 
 /// Every distinct term, one per line.
 pub fn literals(pack: &Pack) -> String {
-    let terms: BTreeSet<String> = pack.lexicon_terms().into_iter().flat_map(|(_, t)| t.into_iter().map(|(t, _)| t)).collect();
+    let terms: BTreeSet<String> =
+        pack.lexicon_terms().into_iter().flat_map(|(_, t)| t.into_iter().map(|(t, _)| t)).collect();
     terms.into_iter().map(|t| t + "\n").collect()
 }
 

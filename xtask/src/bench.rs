@@ -76,9 +76,15 @@ fn callgrind_instructions(stages: &Path, file: &Path) -> Result<u64, String> {
         .ok_or_else(|| format!("no instruction count in callgrind's output: {err}"))
 }
 
+/// The 1-minute load average (Linux), to tell how busy the machine was.
+fn loadavg() -> Option<String> {
+    std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_string))
+}
+
 /// Runs every benchmark and writes `BENCHMARKS.md` at `root`.
 pub fn bench(root: &Path) -> Result<(), String> {
     let started = std::time::Instant::now();
+    let load_at_start = loadavg();
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let cargo = || {
@@ -159,8 +165,10 @@ pub fn bench(root: &Path) -> Result<(), String> {
     }
 
     let browser_ok = Path::new("/usr/bin/chromium").exists() && root.join("node_modules/playwright-core").exists();
+    let _ = std::fs::remove_file(out.join("browser.json"));
     if browser_ok {
-        run(Command::new("node")
+        // A browser that does not come up is reported, not fatal: the other figures stand.
+        let browser = run(Command::new("node")
             .current_dir(root)
             .arg(root.join("web-demo/tests/bench.mjs"))
             .arg(&dg)
@@ -169,10 +177,12 @@ pub fn bench(root: &Path) -> Result<(), String> {
             .arg(out.join("pack.dgpack"))
             .arg(out.join("browser.json"))
             .env("DG_BENCH_SECONDS", &seconds)
-            .env("DG_BENCH_REPEAT_MB", &repeat_mb))?;
+            .env("DG_BENCH_REPEAT_MB", &repeat_mb));
+        if let Err(e) = browser {
+            eprintln!("bench: warning: the browser run failed, BENCHMARKS.md will have no browser figures: {e}");
+        }
     } else {
         eprintln!("bench: Chromium or playwright-core missing (cargo xtask setup): no browser figures");
-        let _ = std::fs::remove_file(out.join("browser.json"));
     }
 
     for peer in ["yara-x", "hyperscan", "re"] {
@@ -185,11 +195,14 @@ pub fn bench(root: &Path) -> Result<(), String> {
     let yar = std::fs::read_to_string(out.join("default.yar")).map_err(|e| e.to_string())?;
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let wasmtime = std::fs::read_to_string(root.join("Cargo.lock"))
-        .ok()
-        .and_then(|l| l.split("name = \"wasmtime\"\nversion = \"").nth(1).and_then(|r| r.split('"').next()).map(str::to_string));
+    let wasmtime = std::fs::read_to_string(root.join("Cargo.lock")).ok().and_then(|l| {
+        l.split("name = \"wasmtime\"\nversion = \"").nth(1).and_then(|r| r.split('"').next()).map(str::to_string)
+    });
     let fields = [
         ("date", first_line(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))),
         ("host", first_line(Command::new("uname").args(["-srm"]))),
@@ -203,9 +216,13 @@ pub fn bench(root: &Path) -> Result<(), String> {
         ("valgrind", first_line(Command::new("valgrind").arg("--version"))),
         ("yara_inexact_rules", Some(yar.matches("// not expressible in YARA").count().to_string())),
         ("duration_s", Some(format!("{:.0}", started.elapsed().as_secs_f64()))),
+        ("loadavg_start", load_at_start),
+        ("loadavg_end", loadavg()),
     ];
-    let env: Vec<String> =
-        fields.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{}: {}", json_string(k), json_string(v)))).collect();
+    let env: Vec<String> = fields
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{}: {}", json_string(k), json_string(v))))
+        .collect();
     std::fs::write(out.join("env.json"), format!("{{{}}}\n", env.join(", "))).map_err(|e| e.to_string())?;
 
     run(&mut py(&["report", root_s, out_s]))?;

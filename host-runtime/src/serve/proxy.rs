@@ -302,12 +302,17 @@ impl Shared {
     fn too_large(&self, api: Api, rec: &mut Record) -> Response<Body> {
         self.metrics.inc1("distillguard_rejected_total", "reason", "too_large");
         rec.note = Some("body too large".into());
-        error_response(
+        let mut r = error_response(
             api,
             StatusCode::PAYLOAD_TOO_LARGE,
             "distillguard_body_too_large",
             &format!("the request body is larger than the proxy's cap of {} bytes", self.config.max_body_bytes),
-        )
+        );
+        // The rest of the body is never read, so the connection cannot be
+        // reused: say so, or a keep-alive client sends its next request on a
+        // connection that is about to close (found by the soak test).
+        r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+        r
     }
 
     /// Sends the request upstream (the body as given: buffered bytes or the
