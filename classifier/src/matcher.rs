@@ -299,8 +299,16 @@ pub(crate) fn deletions(word: &str) -> Vec<String> {
 /// Optimal-string-alignment distance <= 1 (one insertion, deletion,
 /// substitution or adjacent transposition), and not equal.
 fn within_one_edit(a: &str, b: &str) -> bool {
+    // Bytes are characters in ASCII text (the common case): no allocation.
+    if a.is_ascii() && b.is_ascii() {
+        return one_edit(a.as_bytes(), b.as_bytes());
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    one_edit(&a, &b)
+}
+
+fn one_edit<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     if a == b {
         return false; // exact matches come from the exact set
     }
@@ -308,7 +316,7 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     if la.abs_diff(lb) > 1 {
         return false;
     }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[prefix..], &b[prefix..]);
     if la == lb {
         ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
