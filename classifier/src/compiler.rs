@@ -321,7 +321,10 @@ impl PackCompiler {
             cx.errors.push(
                 Error::new(
                     ErrorCode::LimitExceeded,
-                    format!("the typo-tolerant lexicons need more than {} index keys, the limit", self.limits.max_fuzzy_keys),
+                    format!(
+                        "the typo-tolerant lexicons need more than {} index keys, the limit",
+                        self.limits.max_fuzzy_keys
+                    ),
                 )
                 .with_note("a `fuzzy = 1` term of n characters needs n + 1 keys; keep fuzzy lexicons to short words"),
             );

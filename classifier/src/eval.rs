@@ -1,6 +1,6 @@
 //! Evaluating rule conditions over a [`Scan`].
 
-use crate::condition::{Atom, Expr, Set, MAX_DISTANCE};
+use crate::condition::{Atom, Cmp, Expr, Set, MAX_DISTANCE};
 use crate::matcher::{Hit, Scan};
 
 /// At most this many occurrences per set are reported as evidence.
@@ -191,7 +191,15 @@ impl<'a> Ctx<'a> {
                     out.extend(self.occurrences(s).into_iter().take(MAX_WITNESSES));
                 }
             }
-            Expr::Not(_) => {}
+            // What is absent is no evidence, but a negated upper bound or a
+            // double negation is a presence: `not (count(a) < 2)`, `not not a`.
+            Expr::Not(inner) => match &**inner {
+                Expr::Not(e) => self.witness(e, out),
+                Expr::Count { set, cmp: Cmp::Lt | Cmp::Le | Cmp::Eq, .. } => {
+                    out.extend(self.occurrences(set).into_iter().take(MAX_WITNESSES))
+                }
+                _ => {}
+            },
             Expr::And(v) => v.iter().for_each(|e| self.witness(e, out)),
             Expr::Or(v) => {
                 if let Some(e) = v.iter().find(|e| self.eval(e)) {

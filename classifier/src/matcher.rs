@@ -216,7 +216,9 @@ impl Pack {
         // drop hits nested inside a longer one ("prompt" inside "system prompt").
         // Decoded base64 maps every character to the whole encoded run, so
         // within one projection nesting is judged on the projection's text.
-        hits.sort_unstable_by_key(|h| (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1)));
+        hits.sort_unstable_by_key(|h| {
+            (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
+        });
         let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
         for h in hits {
             if let Some(last) = kept.last() {

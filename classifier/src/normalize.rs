@@ -228,14 +228,23 @@ impl Normalizer {
     /// `base64` when the pack asks for them and they differ from `text`.
     pub fn project(&self, text: &str) -> Vec<Projection> {
         // The `text` projection is built in the same pass that folds.
-        let mut base = Projection { kind: ProjectionKind::Text, text: String::with_capacity(text.len()), offsets: Vec::with_capacity(text.len()), chars: Vec::with_capacity(text.len()) };
+        let mut base = Projection {
+            kind: ProjectionKind::Text,
+            text: String::with_capacity(text.len()),
+            offsets: Vec::with_capacity(text.len()),
+            chars: Vec::with_capacity(text.len()),
+        };
         self.fold_into(text, 0, 0, &mut |c: PChar| {
             base.offsets.push(base.text.len() as u32);
             base.text.push(c.ch);
             base.chars.push(c);
         });
         let mut out = Vec::with_capacity(3);
-        let deob = if self.steps.confusables || self.steps.despace || self.steps.leet { self.deobfuscate(&base.chars) } else { None };
+        let deob = if self.steps.confusables || self.steps.despace || self.steps.leet {
+            self.deobfuscate(&base.chars)
+        } else {
+            None
+        };
         out.push(base);
         if let Some(deob) = deob {
             out.push(Projection::from_chars(ProjectionKind::Deobfuscated, deob));
@@ -585,7 +594,6 @@ fn is_latin_letter(c: char) -> bool {
     c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c.is_alphabetic())
 }
 
-
 /// Maximal runs of characters where `pred` holds.
 fn runs(chars: &[PChar], pred: impl Fn(char) -> bool) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
@@ -669,7 +677,8 @@ fn has_spelled_run(chars: &[PChar]) -> bool {
         if !c.is_alphanumeric() {
             continue;
         }
-        let single = (i == 0 || !is_word_char(chars[i - 1].ch)) && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch));
+        let single =
+            (i == 0 || !is_word_char(chars[i - 1].ch)) && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch));
         if !single {
             run = 0;
             last_single = None;
@@ -806,4 +815,3 @@ mod tests {
         }
     }
 }
-

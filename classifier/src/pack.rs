@@ -323,7 +323,10 @@ fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTer
     for postings in &data.token_postings {
         for p in postings {
             let text = &data.terms[p.term as usize];
-            if data.lexicons[p.lexicon as usize].fuzzy == 1 && !p.prefix && text.chars().count() >= crate::matcher::FUZZY_MIN_CHARS {
+            if data.lexicons[p.lexicon as usize].fuzzy == 1
+                && !p.prefix
+                && text.chars().count() >= crate::matcher::FUZZY_MIN_CHARS
+            {
                 by_term.entry(p.term).or_default().push(*p);
             }
         }
@@ -355,9 +358,21 @@ impl Pack {
         if !postings_ok {
             return Err(corrupt("a posting refers to a lexicon or term that does not exist"));
         }
+        // The compiler never writes an empty term; an empty pattern would match
+        // between the bytes of every character (found by fuzzing `pack_bytes`).
+        if data.terms.iter().any(String::is_empty) || data.phrases.iter().any(|p| p.pattern.is_empty()) {
+            return Err(corrupt("an empty term"));
+        }
+        let unit = |w: f64| w > 0.0 && w <= 1.0;
+        if !unit(data.meta.threshold) || data.rules.iter().any(|r| !unit(r.weight)) {
+            return Err(corrupt("a rule weight or the threshold is outside (0, 1]"));
+        }
         for rule in &data.rules {
             crate::eval::check_indices(&rule.when, lexicons).map_err(|()| {
-                corrupt(format!("rule {} refers to a lexicon that does not exist, or a distance above the limit", rule.id))
+                corrupt(format!(
+                    "rule {} refers to a lexicon that does not exist, or a distance above the limit",
+                    rule.id
+                ))
             })?;
         }
         let (tokens, fuzzy_terms) = rebuild_term_sets(&data)?;
@@ -368,7 +383,8 @@ impl Pack {
         let mut stream = tokens.stream();
         while let Some((key, idx)) = fst::Streamer::next(&mut stream) {
             anchored_keys.push(key.to_vec());
-            anchored_patterns.push(Pattern { postings: data.token_postings[idx as usize].clone(), right_boundary: true });
+            anchored_patterns
+                .push(Pattern { postings: data.token_postings[idx as usize].clone(), right_boundary: true });
         }
         let mut floating_keys: Vec<Vec<u8>> = Vec::new();
         let mut floating_patterns = Vec::new();
@@ -383,7 +399,8 @@ impl Pack {
                 floating_patterns.push(pattern);
             }
         }
-        let too_big = |e: aho_corasick::BuildError| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}"));
+        let too_big =
+            |e: aho_corasick::BuildError| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}"));
         // The anchored automaton is walked byte by byte from each token start
         // (see `matcher`); a contiguous NFA keeps that walk tight. A DFA walked
         // ~40% fewer instructions on the corpus but took ~70 ms to build per
@@ -405,7 +422,16 @@ impl Pack {
             )
         };
         let normalizer = Normalizer::new(data.meta.steps);
-        Ok(Pack { data, fuzzy_terms, anchored, anchored_patterns, floating, floating_patterns, normalizer, warnings: Vec::new() })
+        Ok(Pack {
+            data,
+            fuzzy_terms,
+            anchored,
+            anchored_patterns,
+            floating,
+            floating_patterns,
+            normalizer,
+            warnings: Vec::new(),
+        })
     }
 
     /// Serialises the pack (see the module docs for the layout).

@@ -120,10 +120,8 @@ fn a_huge_lexicon_under_the_limit_compiles_within_budget() {
     let words: String = (0..100_000).map(|i| word(i) + "\n").collect();
     let phrases: String = (0..40_000).map(|i| format!("{} {}\n", word(i), word(i + 7))).collect();
     let prefixes: String = (0..10_000).map(|i| format!("{}x*\n", word(i))).collect();
-    let src = pack(
-        &[("\"a.txt\"", words), ("\"b.txt\"", phrases), ("\"c.txt\"", prefixes)],
-        &["l0 and l1 and l2".into()],
-    );
+    let src =
+        pack(&[("\"a.txt\"", words), ("\"b.txt\"", phrases), ("\"c.txt\"", prefixes)], &["l0 and l1 and l2".into()]);
     let (p, took, peak) = measure("150k terms: compile", || PackCompiler::new().compile(&src));
     let p = p.unwrap_or_else(|e| panic!("{e}"));
     assert!(p.term_count() > 149_000, "{}", p.term_count()); // a few prefixes equal words
@@ -240,8 +238,16 @@ fn deep_conditions_are_e010_not_a_stack_overflow() {
 fn deeply_nested_toml_is_an_error_not_a_stack_overflow() {
     let _g = serial();
     for doc in [
-        format!("[pack]\nname = \"x\"\nversion = \"1\"\nthreshold = 0.5\nx = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000)),
-        format!("[pack]\nname = \"x\"\nversion = \"1\"\nthreshold = 0.5\nx = {}1{}\n", "{a = ".repeat(100_000), "}".repeat(100_000)),
+        format!(
+            "[pack]\nname = \"x\"\nversion = \"1\"\nthreshold = 0.5\nx = {}1{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        format!(
+            "[pack]\nname = \"x\"\nversion = \"1\"\nthreshold = 0.5\nx = {}1{}\n",
+            "{a = ".repeat(100_000),
+            "}".repeat(100_000)
+        ),
     ] {
         let mut src = PackSource::new();
         src.add("pack.toml", doc);
@@ -274,7 +280,8 @@ fn the_largest_distances_stay_linear() {
     assert!(v.evidence.is_empty());
 
     for when in [format!("near(l0, l1, {})", MAX_DISTANCE + 1), format!("first(l0, {})", u64::MAX)] {
-        let e = err(PackCompiler::new().compile(&pack(&[("\"a.txt\"", "alpha\n".into()), ("\"b.txt\"", "beta\n".into())], &[when])));
+        let e = err(PackCompiler::new()
+            .compile(&pack(&[("\"a.txt\"", "alpha\n".into()), ("\"b.txt\"", "beta\n".into())], &[when])));
         assert_eq!(e.first().code(), ErrorCode::ConditionSyntax, "{e}");
     }
 }
@@ -287,7 +294,10 @@ fn long_unions_do_not_multiply_the_occurrences() {
     let union = vec!["l0"; 20_000].join(" | ");
     let src = pack(
         &[("\"a.txt\"", "alpha\n".into()), ("\"b.txt\"", "beta\n".into())],
-        &[format!("near({union}, l1, 5)"), format!("first({union} | number(3) | number(1), 10) and seq(l1, {union}, 1)")],
+        &[
+            format!("near({union}, l1, 5)"),
+            format!("first({union} | number(3) | number(1), 10) and seq(l1, {union}, 1)"),
+        ],
     );
     let p = PackCompiler::new().compile(&src).unwrap_or_else(|e| panic!("{e}"));
     let text = "alpha ".repeat(50_000) + "beta 7 alpha";
@@ -301,10 +311,12 @@ fn long_unions_do_not_multiply_the_occurrences() {
 fn rule_counts_at_and_above_the_limit() {
     let _g = serial();
     let limit = Limits::default().max_rules;
-    let lexicons: Vec<(String, String)> =
-        (0..100).map(|i| (format!("\"l{i}.txt\""), format!("{}\n{} {}\n", word(i), word(i + 1), word(i + 2)))).collect();
-    let whens: Vec<String> =
-        (0..limit).map(|i| format!("near(l{}, l{}, {}) or count(l{}) >= 2", i % 100, (i * 7) % 100, i % 50, (i * 3) % 100)).collect();
+    let lexicons: Vec<(String, String)> = (0..100)
+        .map(|i| (format!("\"l{i}.txt\""), format!("{}\n{} {}\n", word(i), word(i + 1), word(i + 2))))
+        .collect();
+    let whens: Vec<String> = (0..limit)
+        .map(|i| format!("near(l{}, l{}, {}) or count(l{}) >= 2", i % 100, (i * 7) % 100, i % 50, (i * 3) % 100))
+        .collect();
     let src = pack(&lexicons, &whens);
     let (p, took, peak) = measure("max_rules rules: compile", || PackCompiler::new().compile(&src));
     let p = p.unwrap_or_else(|e| panic!("{e}"));

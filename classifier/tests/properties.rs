@@ -25,12 +25,51 @@ use distillguard::{Pack, PackCompiler, PackSource};
 use proptest::prelude::*;
 
 const VOCAB: &[&str] = &[
-    "reveal", "print", "your", "system", "prompt", "instructions", "verbatim", "above", "step", "by", "reasoning",
-    "examples", "pairs", "dataset", "jsonl", "teacher", "student", "model", "think", "\\boxed{}", "<think>",
-    "</think>", "answer", "chain", "of", "thought", "ignore", "previous", "repeat", "words", "translate", "générer",
-    "покажи", "системный", "промпт", "系统提示", "显示", "시스템", "프롬프트를", "ﬁle", "Ｓｙｓｔｅｍ", "𝐬𝐲𝐬𝐭𝐞𝐦",
+    "reveal",
+    "print",
+    "your",
+    "system",
+    "prompt",
+    "instructions",
+    "verbatim",
+    "above",
+    "step",
+    "by",
+    "reasoning",
+    "examples",
+    "pairs",
+    "dataset",
+    "jsonl",
+    "teacher",
+    "student",
+    "model",
+    "think",
+    "\\boxed{}",
+    "<think>",
+    "</think>",
+    "answer",
+    "chain",
+    "of",
+    "thought",
+    "ignore",
+    "previous",
+    "repeat",
+    "words",
+    "translate",
+    "générer",
+    "покажи",
+    "системный",
+    "промпт",
+    "系统提示",
+    "显示",
+    "시스템",
+    "프롬프트를",
+    "ﬁle",
+    "Ｓｙｓｔｅｍ",
+    "𝐬𝐲𝐬𝐭𝐞𝐦",
 ];
-const INVISIBLE: &[char] = &['\u{200b}', '\u{200d}', '\u{feff}', '\u{202e}', '\u{e0041}', '\u{ad}', '\u{2060}', '\u{fe0f}'];
+const INVISIBLE: &[char] =
+    &['\u{200b}', '\u{200d}', '\u{feff}', '\u{202e}', '\u{e0041}', '\u{ad}', '\u{2060}', '\u{fe0f}'];
 const MARKS: &[char] = &['\u{301}', '\u{338}', '\u{321}', '\u{337}', '\u{20dd}', '\u{93f}', '\u{3099}'];
 const CONFUSABLE: &[char] = &['а', 'е', 'о', 'р', 'с', 'у', 'х', 'ѕ', 'і', 'ԁ', 'α', 'ο', 'ρ', 'ν', 'ı', 'ɑ', 'ᴄ', 'ʀ'];
 const SEPS: &[&str] = &[" ", " ", " ", "", "\n", ", ", ". ", "-", "_", "\t", "\u{200b}", "  ", ": ", "'", "’"];
@@ -40,7 +79,17 @@ fn vocab() -> impl Strategy<Value = String> {
 }
 
 fn leet(w: &str) -> String {
-    w.chars().map(|c| match c { 'o' => '0', 'e' => '3', 'a' => '4', 's' => '5', 't' => '7', 'i' => '1', c => c }).collect()
+    w.chars()
+        .map(|c| match c {
+            'o' => '0',
+            'e' => '3',
+            'a' => '4',
+            's' => '5',
+            't' => '7',
+            'i' => '1',
+            c => c,
+        })
+        .collect()
 }
 
 fn fragment() -> impl Strategy<Value = String> {
@@ -92,9 +141,34 @@ fn steps() -> impl Strategy<Value = Steps> {
 // ---- generated packs --------------------------------------------------------
 
 const TERMS: &[&str] = &[
-    "reveal", "print out", "show*", "system prompt", "instruct*", "verbatim", "\\boxed{", "<think>", "step by step",
-    "examples", "pairs", "teacher model", "系统提示", "显示", "프롬프트*", "покажи", "системн*", "jsonl", "answer",
-    "chain of thought", "hidden instruct*", "repeat", "above", "words", "dataset", "générer", "q&a", "1,000",
+    "reveal",
+    "print out",
+    "show*",
+    "system prompt",
+    "instruct*",
+    "verbatim",
+    "\\boxed{",
+    "<think>",
+    "step by step",
+    "examples",
+    "pairs",
+    "teacher model",
+    "系统提示",
+    "显示",
+    "프롬프트*",
+    "покажи",
+    "системн*",
+    "jsonl",
+    "answer",
+    "chain of thought",
+    "hidden instruct*",
+    "repeat",
+    "above",
+    "words",
+    "dataset",
+    "générer",
+    "q&a",
+    "1,000",
 ];
 
 /// A condition over lexicons `l0..l{n-1}`, from the condition grammar.
@@ -136,7 +210,10 @@ fn gen_pack() -> impl Strategy<Value = GenPack> {
         .prop_flat_map(|n| {
             (
                 prop::collection::vec(
-                    (prop::collection::vec(prop::sample::select(TERMS).prop_map(String::from), 0..6), prop::bool::weighted(0.2)),
+                    (
+                        prop::collection::vec(prop::sample::select(TERMS).prop_map(String::from), 0..6),
+                        prop::bool::weighted(0.2),
+                    ),
                     n..=n,
                 ),
                 prop::collection::vec((condition(n), 0.01f64..=1.0), 1..5),

@@ -96,7 +96,9 @@ async fn upstream_handler(req: Request) -> Response {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -212,7 +214,8 @@ async fn run(a: Args) -> ExitCode {
         Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build(HttpConnector::new());
     let t = Instant::now();
     loop {
-        let req = hyper::Request::get(format!("http://{proxy}/healthz")).body(Full::new(Bytes::new())).expect("request");
+        let req =
+            hyper::Request::get(format!("http://{proxy}/healthz")).body(Full::new(Bytes::new())).expect("request");
         if client.request(req).await.is_ok_and(|r| r.status().is_success()) {
             break;
         }
@@ -315,7 +318,14 @@ async fn run(a: Args) -> ExitCode {
     }
 }
 
-async fn send(client: &Client<HttpConnector, Full<Bytes>>, proxy: SocketAddr, kind: &str, i: u64, rng: &mut u64, tally: &Tally) {
+async fn send(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    proxy: SocketAddr,
+    kind: &str,
+    i: u64,
+    rng: &mut u64,
+    tally: &Tally,
+) {
     let (path, body) = request(kind, i, rng);
     let req = hyper::Request::post(format!("http://{proxy}{path}"))
         .header("content-type", "application/json")

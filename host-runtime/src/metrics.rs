@@ -330,19 +330,61 @@ impl Report {
         let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.4}"));
         let mut s = String::new();
         let o = &self.overall;
-        let _ = writeln!(s, "| n | precision | recall | F1 | FPR | tp | fp | tn | fn |\n|---|---|---|---|---|---|---|---|---|");
-        let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", o.n(), f(o.precision()), f(o.recall()), f(o.f1()), f(o.fpr()), o.tp, o.fp, o.tn, o.fn_);
+        let _ = writeln!(
+            s,
+            "| n | precision | recall | F1 | FPR | tp | fp | tn | fn |\n|---|---|---|---|---|---|---|---|---|"
+        );
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            o.n(),
+            f(o.precision()),
+            f(o.recall()),
+            f(o.f1()),
+            f(o.fpr()),
+            o.tp,
+            o.fp,
+            o.tn,
+            o.fn_
+        );
         if !self.categories.is_empty() {
-            let _ = writeln!(s, "| category | n | detected | recall | predicted | attribution precision |\n|---|---|---|---|---|---|");
+            let _ = writeln!(
+                s,
+                "| category | n | detected | recall | predicted | attribution precision |\n|---|---|---|---|---|---|"
+            );
             for (k, c) in &self.categories {
-                let _ = writeln!(s, "| {k} | {} | {} | {} | {} | {} |", c.n, c.detected, f(ratio(c.detected, c.n)), c.predicted, f(ratio(c.correct, c.predicted)));
+                let _ = writeln!(
+                    s,
+                    "| {k} | {} | {} | {} | {} | {} |",
+                    c.n,
+                    c.detected,
+                    f(ratio(c.detected, c.n)),
+                    c.predicted,
+                    f(ratio(c.correct, c.predicted))
+                );
             }
             s.push('\n');
         }
         for (field, m) in &self.by {
-            let _ = writeln!(s, "| {field} | n | precision | recall | F1 | FPR | tp/fp/tn/fn |\n|---|---|---|---|---|---|---|");
+            let _ = writeln!(
+                s,
+                "| {field} | n | precision | recall | F1 | FPR | tp/fp/tn/fn |\n|---|---|---|---|---|---|---|"
+            );
             for (v, c) in m {
-                let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} | {}/{}/{}/{} |", md_cell(v), c.n(), f(c.precision()), f(c.recall()), f(c.f1()), f(c.fpr()), c.tp, c.fp, c.tn, c.fn_);
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {}/{}/{}/{} |",
+                    md_cell(v),
+                    c.n(),
+                    f(c.precision()),
+                    f(c.recall()),
+                    f(c.f1()),
+                    f(c.fpr()),
+                    c.tp,
+                    c.fp,
+                    c.tn,
+                    c.fn_
+                );
             }
             s.push('\n');
         }
@@ -350,7 +392,16 @@ impl Report {
             let _ = writeln!(s, "<details><summary>Misses and false alarms ({})</summary>\n", self.mistakes.len());
             let _ = writeln!(s, "| kind | id | category | score | rules | text |\n|---|---|---|---|---|---|");
             for m in &self.mistakes {
-                let _ = writeln!(s, "| {} | {} | {} | {:.4} | {} | {} |", m.kind, m.id.as_deref().unwrap_or("–"), m.category.as_deref().unwrap_or("–"), m.score, m.rules.join(", "), md_cell(&m.text));
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {:.4} | {} | {} |",
+                    m.kind,
+                    m.id.as_deref().unwrap_or("–"),
+                    m.category.as_deref().unwrap_or("–"),
+                    m.score,
+                    m.rules.join(", "),
+                    md_cell(&m.text)
+                );
             }
             s.push_str("\n</details>\n");
         }
@@ -373,14 +424,36 @@ impl Report {
         if !self.categories.is_empty() {
             s.push_str("<h2>Categories</h2><table><tr><th>category</th><th>n</th><th>detected</th><th>recall</th><th>predicted</th><th>attribution precision</th></tr>");
             for (k, c) in &self.categories {
-                let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", html(k), c.n, c.detected, f(ratio(c.detected, c.n)), c.predicted, f(ratio(c.correct, c.predicted)));
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    html(k),
+                    c.n,
+                    c.detected,
+                    f(ratio(c.detected, c.n)),
+                    c.predicted,
+                    f(ratio(c.correct, c.predicted))
+                );
             }
             s.push_str("</table>");
         }
         for (field, m) in &self.by {
             let _ = write!(s, "<h2>By {}</h2><table><tr><th>{}</th><th>n</th><th>precision</th><th>recall</th><th>F1</th><th>FPR</th><th>tp/fp/tn/fn</th></tr>", html(field), html(field));
             for (v, c) in m {
-                let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}/{}/{}</td></tr>", html(v), c.n(), f(c.precision()), f(c.recall()), f(c.f1()), f(c.fpr()), c.tp, c.fp, c.tn, c.fn_);
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}/{}/{}</td></tr>",
+                    html(v),
+                    c.n(),
+                    f(c.precision()),
+                    f(c.recall()),
+                    f(c.f1()),
+                    f(c.fpr()),
+                    c.tp,
+                    c.fp,
+                    c.tn,
+                    c.fn_
+                );
             }
             s.push_str("</table>");
         }

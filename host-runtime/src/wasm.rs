@@ -159,7 +159,9 @@ impl WasmRuntime {
         let mut store = Store::new(&self.engine, StoreData { limits });
         store.limiter(|d| &mut d.limits);
         // Loading a pack builds its automaton: bounded by its own budget, not the per-request one.
-        store.set_fuel(LOAD_FUEL_BASE.saturating_add(LOAD_FUEL_PER_BYTE.saturating_mul(pack.len() as u64))).map_err(setup)?;
+        store
+            .set_fuel(LOAD_FUEL_BASE.saturating_add(LOAD_FUEL_PER_BYTE.saturating_mul(pack.len() as u64)))
+            .map_err(setup)?;
         let instance = self.pre.instantiate(&mut store).map_err(setup)?;
         let version: TypedFunc<(), u32> = instance.get_typed_func(&mut store, "dg_abi_version").map_err(setup)?;
         let v = version.call(&mut store, ()).map_err(setup)?;

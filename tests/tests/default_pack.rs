@@ -15,7 +15,8 @@ fn cases_pass_and_cover_every_rule() {
         .map(|r| format!("{}:{}: {}", r.file, r.line, r.failures.join("; ")))
         .collect();
     assert!(failed.is_empty(), "{} failing cases:\n{}", failed.len(), failed.join("\n"));
-    let under: Vec<String> = report.under_covered(2).iter().map(|c| format!("{} {}+/{}-", c.rule, c.positive, c.negative)).collect();
+    let under: Vec<String> =
+        report.under_covered(2).iter().map(|c| format!("{} {}+/{}-", c.rule, c.positive, c.negative)).collect();
     assert!(under.is_empty(), "rules with fewer than 2 positive and 2 negative cases: {under:?}");
 }
 

@@ -22,6 +22,12 @@ fn native_and_wasmtime_verdicts_are_byte_identical() {
             differ.push(format!("{}:\n native {a}\n wasm   {b}", r.id));
         }
     }
-    assert!(differ.is_empty(), "{} of {} differ:\n{}", differ.len(), records.len(), differ[..differ.len().min(3)].join("\n"));
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ:\n{}",
+        differ.len(),
+        records.len(),
+        differ[..differ.len().min(3)].join("\n")
+    );
     assert_eq!(pool.stats().replaced, 0);
 }

@@ -20,7 +20,9 @@ fn native() -> &'static Pack {
 
 fn pool() -> &'static WasmPool {
     static POOL: OnceLock<WasmPool> = OnceLock::new();
-    POOL.get_or_init(|| WasmPool::new(Arc::new(WasmRuntime::embedded(HostLimits::default()).unwrap()), DEFAULT_PACK).unwrap())
+    POOL.get_or_init(|| {
+        WasmPool::new(Arc::new(WasmRuntime::embedded(HostLimits::default()).unwrap()), DEFAULT_PACK).unwrap()
+    })
 }
 
 /// The wasm verdict for `bytes`, checked against native for UTF-8 input.
@@ -41,13 +43,63 @@ fn same_verdict(bytes: &[u8]) -> Result<(), String> {
 }
 
 const VOCAB: &[&str] = &[
-    "reveal", "print", "your", "system", "prompt", "instructions", "verbatim", "above", "step", "by", "reasoning",
-    "examples", "pairs", "dataset", "JSONL", "teacher", "student", "model", "\\boxed{}", "<think>", "answer",
-    "chain", "of", "thought", "ignore", "previous", "repeat", "words", "translate", "fine-tune", "покажи", "промпт",
-    "系统提示", "显示", "시스템", "프롬프트를", "Ｓｙｓｔｅｍ", "𝐬𝐲𝐬𝐭𝐞𝐦", "ﬁle", "générer",
+    "reveal",
+    "print",
+    "your",
+    "system",
+    "prompt",
+    "instructions",
+    "verbatim",
+    "above",
+    "step",
+    "by",
+    "reasoning",
+    "examples",
+    "pairs",
+    "dataset",
+    "JSONL",
+    "teacher",
+    "student",
+    "model",
+    "\\boxed{}",
+    "<think>",
+    "answer",
+    "chain",
+    "of",
+    "thought",
+    "ignore",
+    "previous",
+    "repeat",
+    "words",
+    "translate",
+    "fine-tune",
+    "покажи",
+    "промпт",
+    "系统提示",
+    "显示",
+    "시스템",
+    "프롬프트를",
+    "Ｓｙｓｔｅｍ",
+    "𝐬𝐲𝐬𝐭𝐞𝐦",
+    "ﬁle",
+    "générer",
 ];
-const ODD: &[char] =
-    &['\u{200b}', '\u{200d}', '\u{feff}', '\u{202e}', '\u{e0041}', '\u{301}', '\u{338}', 'а', 'е', 'о', 'ѕ', 'ο', 'ı', '’'];
+const ODD: &[char] = &[
+    '\u{200b}',
+    '\u{200d}',
+    '\u{feff}',
+    '\u{202e}',
+    '\u{e0041}',
+    '\u{301}',
+    '\u{338}',
+    'а',
+    'е',
+    'о',
+    'ѕ',
+    'ο',
+    'ı',
+    '’',
+];
 const SEPS: &[&str] = &[" ", " ", "", "\n", ", ", ". ", "-", "\t", "\u{200b}", ": "];
 
 fn fragment() -> impl Strategy<Value = String> {

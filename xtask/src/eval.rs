@@ -21,7 +21,13 @@ fn eval(files: &[String], by: &[&str], format: &str, title: &str) -> Result<Stri
 
 fn jsonl_in(dir: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root().join(dir))
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "jsonl")).map(|p| p.strip_prefix(root()).unwrap().display().to_string()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .map(|p| p.strip_prefix(root()).unwrap().display().to_string())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -50,7 +56,11 @@ pub fn report() -> Result<(), String> {
     all.extend(generalisation.iter().cloned());
     sections.push(("Corpus and generalisation set together (the issue 7 bar)", all, vec!["kind", "hard"]));
     for (title, files, by) in &sections {
-        md.push_str(&format!("## {title}\n\n`distillguard --engine native eval {} {}`\n\n", files.join(" "), by.iter().map(|b| format!("--by {b}")).collect::<Vec<_>>().join(" ")));
+        md.push_str(&format!(
+            "## {title}\n\n`distillguard --engine native eval {} {}`\n\n",
+            files.join(" "),
+            by.iter().map(|b| format!("--by {b}")).collect::<Vec<_>>().join(" ")
+        ));
         md.push_str(&eval(files, by, "markdown", title)?);
         md.push('\n');
     }
