@@ -325,84 +325,77 @@ impl Report {
         s
     }
 
-    /// The report as Markdown tables (for `EVALUATION.md`).
-    pub fn to_markdown(&self, with_mistakes: bool) -> String {
+    /// The report's tables (overall, categories, each `--by` field, and the
+    /// mistakes), as header + rows of cells: what the Markdown and HTML
+    /// renderings share.
+    fn tables(&self) -> Vec<Table> {
         let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.4}"));
-        let mut s = String::new();
+        let cells = |v: &[&dyn std::fmt::Display]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
         let o = &self.overall;
-        let _ = writeln!(
-            s,
-            "| n | precision | recall | F1 | FPR | tp | fp | tn | fn |\n|---|---|---|---|---|---|---|---|---|"
-        );
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            o.n(),
-            f(o.precision()),
-            f(o.recall()),
-            f(o.f1()),
-            f(o.fpr()),
-            o.tp,
-            o.fp,
-            o.tn,
-            o.fn_
-        );
+        let mut tables = vec![Table {
+            title: "Overall".into(),
+            header: cells(&[&"n", &"precision", &"recall", &"F1", &"FPR", &"tp", &"fp", &"tn", &"fn"]),
+            rows: vec![cells(&[&o.n(), &f(o.precision()), &f(o.recall()), &f(o.f1()), &f(o.fpr()), &o.tp, &o.fp, &o.tn, &o.fn_])],
+        }];
         if !self.categories.is_empty() {
-            let _ = writeln!(
-                s,
-                "| category | n | detected | recall | predicted | attribution precision |\n|---|---|---|---|---|---|"
-            );
-            for (k, c) in &self.categories {
-                let _ = writeln!(
-                    s,
-                    "| {k} | {} | {} | {} | {} | {} |",
-                    c.n,
-                    c.detected,
-                    f(ratio(c.detected, c.n)),
-                    c.predicted,
-                    f(ratio(c.correct, c.predicted))
-                );
-            }
-            s.push('\n');
+            tables.push(Table {
+                title: "Categories".into(),
+                header: cells(&[&"category", &"n", &"detected", &"recall", &"predicted", &"attribution precision"]),
+                rows: self
+                    .categories
+                    .iter()
+                    .map(|(k, c)| {
+                        cells(&[k, &c.n, &c.detected, &f(ratio(c.detected, c.n)), &c.predicted, &f(ratio(c.correct, c.predicted))])
+                    })
+                    .collect(),
+            });
         }
         for (field, m) in &self.by {
-            let _ = writeln!(
-                s,
-                "| {field} | n | precision | recall | F1 | FPR | tp/fp/tn/fn |\n|---|---|---|---|---|---|---|"
-            );
-            for (v, c) in m {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} | {}/{}/{}/{} |",
-                    md_cell(v),
-                    c.n(),
-                    f(c.precision()),
-                    f(c.recall()),
-                    f(c.f1()),
-                    f(c.fpr()),
-                    c.tp,
-                    c.fp,
-                    c.tn,
-                    c.fn_
-                );
-            }
-            s.push('\n');
+            tables.push(Table {
+                title: format!("By {field}"),
+                header: cells(&[field, &"n", &"precision", &"recall", &"F1", &"FPR", &"tp/fp/tn/fn"]),
+                rows: m
+                    .iter()
+                    .map(|(v, c)| {
+                        let counts = format!("{}/{}/{}/{}", c.tp, c.fp, c.tn, c.fn_);
+                        cells(&[v, &c.n(), &f(c.precision()), &f(c.recall()), &f(c.f1()), &f(c.fpr()), &counts])
+                    })
+                    .collect(),
+            });
+        }
+        tables
+    }
+
+    fn mistakes_table(&self) -> Table {
+        let rows = self
+            .mistakes
+            .iter()
+            .map(|m| {
+                vec![
+                    m.kind.to_string(),
+                    m.id.as_deref().unwrap_or("–").to_string(),
+                    m.category.as_deref().unwrap_or("–").to_string(),
+                    format!("{:.4}", m.score),
+                    m.rules.join(", "),
+                    m.text.clone(),
+                ]
+            })
+            .collect();
+        let header = ["kind", "id", "category", "score", "rules", "text"].map(String::from).to_vec();
+        Table { title: format!("Misses and false alarms ({})", self.mistakes.len()), header, rows }
+    }
+
+    /// The report as Markdown tables (for `EVALUATION.md`).
+    pub fn to_markdown(&self, with_mistakes: bool) -> String {
+        let mut s = String::new();
+        for t in self.tables() {
+            t.markdown(&mut s);
         }
         if with_mistakes && !self.mistakes.is_empty() {
-            let _ = writeln!(s, "<details><summary>Misses and false alarms ({})</summary>\n", self.mistakes.len());
-            let _ = writeln!(s, "| kind | id | category | score | rules | text |\n|---|---|---|---|---|---|");
-            for m in &self.mistakes {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {:.4} | {} | {} |",
-                    m.kind,
-                    m.id.as_deref().unwrap_or("–"),
-                    m.category.as_deref().unwrap_or("–"),
-                    m.score,
-                    m.rules.join(", "),
-                    md_cell(&m.text)
-                );
-            }
+            let t = self.mistakes_table();
+            let _ = writeln!(s, "<details><summary>{}</summary>\n", t.title);
+            t.markdown(&mut s);
+            s.pop();
             s.push_str("\n</details>\n");
         }
         s
@@ -410,59 +403,56 @@ impl Report {
 
     /// The report as one self-contained HTML page.
     pub fn to_html(&self, title: &str) -> String {
-        let f = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.4}"));
         let mut s = String::new();
-        let _ = write!(s, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+        let _ = write!(
+            s,
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
             body{{font:14px system-ui,sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;margin:1em 0}}\
             td,th{{border:1px solid #ccc;padding:.25em .5em;text-align:right}}td:first-child,th:first-child{{text-align:left}}\
-            td.t{{text-align:left;max-width:50em}}.fn{{background:#fff3e0}}.fp{{background:#fde8e8}}</style></head><body><h1>{}</h1>",
-            html(title), html(title));
-        let o = &self.overall;
-        let _ = write!(s, "<h2>Overall</h2><table><tr><th>n</th><th>precision</th><th>recall</th><th>F1</th><th>FPR</th><th>tp</th><th>fp</th><th>tn</th><th>fn</th></tr>\
-            <tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
-            o.n(), f(o.precision()), f(o.recall()), f(o.f1()), f(o.fpr()), o.tp, o.fp, o.tn, o.fn_);
-        if !self.categories.is_empty() {
-            s.push_str("<h2>Categories</h2><table><tr><th>category</th><th>n</th><th>detected</th><th>recall</th><th>predicted</th><th>attribution precision</th></tr>");
-            for (k, c) in &self.categories {
-                let _ = write!(
-                    s,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    html(k),
-                    c.n,
-                    c.detected,
-                    f(ratio(c.detected, c.n)),
-                    c.predicted,
-                    f(ratio(c.correct, c.predicted))
-                );
-            }
-            s.push_str("</table>");
+            td:last-child{{text-align:left;max-width:50em}}</style></head><body><h1>{}</h1>",
+            html(title),
+            html(title)
+        );
+        for t in self.tables() {
+            t.html(&mut s);
         }
-        for (field, m) in &self.by {
-            let _ = write!(s, "<h2>By {}</h2><table><tr><th>{}</th><th>n</th><th>precision</th><th>recall</th><th>F1</th><th>FPR</th><th>tp/fp/tn/fn</th></tr>", html(field), html(field));
-            for (v, c) in m {
-                let _ = write!(
-                    s,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}/{}/{}</td></tr>",
-                    html(v),
-                    c.n(),
-                    f(c.precision()),
-                    f(c.recall()),
-                    f(c.f1()),
-                    f(c.fpr()),
-                    c.tp,
-                    c.fp,
-                    c.tn,
-                    c.fn_
-                );
-            }
-            s.push_str("</table>");
-        }
-        let _ = write!(s, "<h2>Misses and false alarms ({})</h2><table><tr><th>kind</th><th>id</th><th>category</th><th>score</th><th>rules</th><th>text</th></tr>", self.mistakes.len());
-        for m in &self.mistakes {
-            let _ = write!(s, "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td class=\"t\">{}</td></tr>", m.kind, m.kind, html(m.id.as_deref().unwrap_or("–")), html(m.category.as_deref().unwrap_or("–")), m.score, html(&m.rules.join(", ")), html(&m.text));
-        }
-        s.push_str("</table></body></html>\n");
+        self.mistakes_table().html(&mut s);
+        s.push_str("</body></html>\n");
         s
+    }
+}
+
+/// A titled table of text cells, rendered as Markdown or HTML.
+struct Table {
+    title: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn markdown(&self, s: &mut String) {
+        let _ = writeln!(s, "| {} |\n|{}", self.header.join(" | "), "---|".repeat(self.header.len()));
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
+            let _ = writeln!(s, "| {} |", cells.join(" | "));
+        }
+        s.push('\n');
+    }
+
+    fn html(&self, s: &mut String) {
+        let _ = write!(s, "<h2>{}</h2><table><tr>", html(&self.title));
+        for h in &self.header {
+            let _ = write!(s, "<th>{}</th>", html(h));
+        }
+        s.push_str("</tr>");
+        for row in &self.rows {
+            s.push_str("<tr>");
+            for c in row {
+                let _ = write!(s, "<td>{}</td>", html(c));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>");
     }
 }
 
