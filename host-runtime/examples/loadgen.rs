@@ -13,6 +13,9 @@
 //! target/release/examples/loadgen --rate 1000 --secs 60
 //! ```
 
+mod common;
+use common::{free_port, rss_kib};
+
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -21,7 +24,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,19 +90,6 @@ const ANSWER: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","model":"m
 async fn upstream_handler(req: Request) -> Response {
     let _ = req.into_body().collect().await;
     Response::builder().header("content-type", "application/json").body(Body::from(ANSWER)).expect("response")
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr")
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {

@@ -17,6 +17,9 @@
 //! target/release/examples/soak --requests 20000 --concurrency 16
 //! ```
 
+mod common;
+use common::{free_port, rss_kib};
+
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
@@ -91,19 +94,6 @@ async fn upstream_handler(req: Request) -> Response {
     let _ = req.into_body().collect().await;
     let body = if anthropic { ANSWER_ANTHROPIC } else { ANSWER_OPENAI };
     Response::builder().header("content-type", "application/json").body(Body::from(body)).expect("response")
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr")
 }
 
 /// xorshift64*: reproducible variety without a dependency.

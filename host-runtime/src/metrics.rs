@@ -335,7 +335,17 @@ impl Report {
         let mut tables = vec![Table {
             title: "Overall".into(),
             header: cells(&[&"n", &"precision", &"recall", &"F1", &"FPR", &"tp", &"fp", &"tn", &"fn"]),
-            rows: vec![cells(&[&o.n(), &f(o.precision()), &f(o.recall()), &f(o.f1()), &f(o.fpr()), &o.tp, &o.fp, &o.tn, &o.fn_])],
+            rows: vec![cells(&[
+                &o.n(),
+                &f(o.precision()),
+                &f(o.recall()),
+                &f(o.f1()),
+                &f(o.fpr()),
+                &o.tp,
+                &o.fp,
+                &o.tn,
+                &o.fn_,
+            ])],
         }];
         if !self.categories.is_empty() {
             tables.push(Table {
@@ -345,7 +355,14 @@ impl Report {
                     .categories
                     .iter()
                     .map(|(k, c)| {
-                        cells(&[k, &c.n, &c.detected, &f(ratio(c.detected, c.n)), &c.predicted, &f(ratio(c.correct, c.predicted))])
+                        cells(&[
+                            k,
+                            &c.n,
+                            &c.detected,
+                            &f(ratio(c.detected, c.n)),
+                            &c.predicted,
+                            &f(ratio(c.correct, c.predicted)),
+                        ])
                     })
                     .collect(),
             });
