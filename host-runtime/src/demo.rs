@@ -50,8 +50,3 @@ pub async fn serve(addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io:
     let app = axum::Router::new().fallback(serve_asset);
     axum::serve(listener, app).await
 }
-
-/// Whether the wasm bundle was embedded (wasm-bindgen was available at build time).
-pub fn has_bundle() -> bool {
-    WEB_ASSETS.iter().any(|(p, _)| p.ends_with(".wasm"))
-}

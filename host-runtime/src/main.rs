@@ -292,9 +292,6 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
 }
 
 fn demo(port: u16) -> Result<ExitCode> {
-    if !distillguard_host::demo::has_bundle() {
-        eprintln!("warning: this binary was built without the web demo's wasm bundle (wasm-bindgen was not on PATH); run `cargo xtask setup` and rebuild");
-    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     rt.block_on(distillguard_host::demo::serve(addr, |a| eprintln!("web demo on http://{a}/ (Ctrl-C to stop)")))?;
