@@ -1,12 +1,17 @@
 //! The web demo's browser tests: start `distillguard demo` on a free port,
 //! run `web-demo/tests/browser.mjs` (playwright-core driving Debian's
 //! Chromium) against it, and always stop the server.
+//!
+//! Each step of the script runs in a fresh browser context and waits for
+//! the page's reported state (never for time), so a failure names one step;
+//! a failed step leaves `failure-<step>.png` and `failure-<step>.console.txt`
+//! in `test-output/web/`. `DG_STEPS=REGEX` runs only the matching steps.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the demo server may take to print its address.
 const STARTUP: Duration = Duration::from_secs(30);
@@ -83,6 +88,7 @@ pub fn browser_tests(root: &Path, distillguard: &Path) -> Result<(), String> {
     }
 
     eprintln!("$ node {} {url} {}", script.display(), distillguard.display());
+    let started = Instant::now();
     let status = Command::new("node")
         .current_dir(root)
         .arg(&script)
@@ -91,6 +97,7 @@ pub fn browser_tests(root: &Path, distillguard: &Path) -> Result<(), String> {
         .status()
         .map_err(|e| format!("cannot run node (is Node.js installed?): {e}"))?;
     drop(server);
+    eprintln!("browser tests: {:.1} s", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {
