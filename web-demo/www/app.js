@@ -41,6 +41,7 @@ const state = {
   report: null,     // CaseReportDto of `handle`
   verdict: null,    // VerdictDto of the sample
   verdictInput: null, // {system, user}: what `verdict` was computed from
+  verdictSegments: false, // whether `verdict` came from classifySegments (system + user)
   segmentsApi: null, // whether the bindings have classifySegments (known once started)
   problemCursor: -1,
   firstVerdict: false,
@@ -350,9 +351,11 @@ function segmentsOf(input) {
   return [{ role: 'system', text: input.system }, { role: 'user', text: input.user }];
 }
 
-/// Which text box a span of the current verdict belongs to.
+/// Which text box a span of the current verdict belongs to: with segments,
+/// segment 0 is the system box and segment 1 the user box; a verdict on the
+/// user text alone puts everything in the user box.
 function spanBox(s) {
-  if (s.segment == null) return 'user';
+  if (!state.verdictSegments || s.segment == null) return 'user';
   return s.segment === 0 ? 'system' : 'user';
 }
 
@@ -360,7 +363,8 @@ function classifyNow() {
   if (!state.handle) return;
   const input = currentInput();
   const t0 = performance.now();
-  state.verdict = usesSegments(input) ? state.handle.classifySegments(segmentsOf(input)) : state.handle.classify(input.user);
+  state.verdictSegments = usesSegments(input);
+  state.verdict = state.verdictSegments ? state.handle.classifySegments(segmentsOf(input)) : state.handle.classify(input.user);
   state.verdictInput = input;
   const dt = performance.now() - t0;
   $('verdict-time').textContent = `classified in ${fmtMs(dt)}`;
@@ -673,8 +677,8 @@ function renderCases() {
     class: c.passed ? 'pass' : 'fail', dataset: { file: c.file, line: String(c.line), passed: String(c.passed) },
   },
   el('button', {
-    type: 'button', title: `${c.text}\n\nexpected ${c.expected}, got ${c.got} (score ${c.score})${c.fired.length ? '\nfired: ' + c.fired.join(', ') : ''}\nClick or Enter: try it · double-click or Shift+Enter: open the case`,
-    onclick: (ev) => { if (ev.detail <= 1) { $('sample').value = c.text; classifySoon.now(); saveLocal(); } },
+    type: 'button', title: `${c.system != null ? `system: ${c.system}\nuser: ` : ''}${c.text}\n\nexpected ${c.expected}, got ${c.got} (score ${c.score})${c.fired.length ? '\nfired: ' + c.fired.join(', ') : ''}\nClick or Enter: try it · double-click or Shift+Enter: open the case`,
+    onclick: (ev) => { if (ev.detail <= 1) { $('system').value = c.system ?? ''; $('sample').value = c.text; classifySoon.now(); saveLocal(); } },
     ondblclick: () => revealProblem({ file: c.file, line: c.line }),
     onkeydown: (ev) => { if (ev.key === 'Enter' && ev.shiftKey) { ev.preventDefault(); revealProblem({ file: c.file, line: c.line }); } },
   },
