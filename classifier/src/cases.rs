@@ -90,7 +90,10 @@ impl Pack {
             .cases()
             .iter()
             .map(|case| {
-                let verdict = self.classify(&case.text);
+                let verdict = match case.segments() {
+                    None => self.classify(&case.text),
+                    Some(segments) => self.classify_segments(&segments),
+                };
                 let failures = check_case(case, &verdict);
                 CaseResult {
                     file: case.file.clone(),

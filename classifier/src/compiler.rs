@@ -6,6 +6,7 @@ use crate::eval;
 use crate::matcher::{deletions, tokenize, FUZZY_MIN_CHARS};
 use crate::normalize::{is_unspaced_script, is_word_char, Normalizer, Steps};
 use crate::pack::{Case, Category, Label, LexiconInfo, Pack, PackData, PackMeta, Phrase, Posting, Rule};
+use crate::segment::{Role, RoleSet};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -110,6 +111,9 @@ struct PackToml {
     lexicons: BTreeMap<Spanned<String>, Spanned<LexiconDecl>>,
     #[serde(default, rename = "rule")]
     rules: Vec<Spanned<RuleToml>>,
+    /// Per category, the roles of the segments its rules read.
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +147,8 @@ struct RuleToml {
     #[serde(default)]
     description: String,
     when: Option<Spanned<String>>,
+    /// Overrides the category's `[roles]` entry for this rule.
+    roles: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +162,7 @@ struct CasesToml {
 #[serde(deny_unknown_fields)]
 struct CaseToml {
     text: String,
+    system: Option<String>,
     label: Spanned<String>,
     category: Option<Spanned<String>>,
     #[serde(default)]
@@ -256,6 +263,7 @@ impl PackCompiler {
         };
 
         let meta = self.meta(&mut cx, &parsed.pack);
+        let category_roles = self.category_roles(&mut cx, &parsed.roles);
         let normalizer = Normalizer::new(meta.steps);
 
         // Lexicons.
@@ -355,7 +363,8 @@ impl PackCompiler {
             return Err(Errors(cx.errors));
         }
         for rule in &parsed.rules {
-            if let Some(r) = self.rule(&mut cx, doc, rule.get_ref(), rule.span(), &lex_index, &lexicons, &mut seen) {
+            let (r, span) = (rule.get_ref(), rule.span());
+            if let Some(r) = self.rule(&mut cx, doc, r, span, &lex_index, &lexicons, &category_roles, &mut seen) {
                 mark_used(&r.when, &mut used);
                 rules.push(r);
             }
@@ -519,6 +528,32 @@ impl PackCompiler {
         count.len() as u32
     }
 
+    /// The `[roles]` table: which roles each category's rules read (every
+    /// role for a category it does not name).
+    fn category_roles(
+        &self,
+        cx: &mut Ctx<'_>,
+        table: &BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    ) -> BTreeMap<Category, RoleSet> {
+        let mut out = BTreeMap::new();
+        for (name, list) in table {
+            let Some(category) = Category::parse(name.get_ref()) else {
+                cx.err(
+                    ErrorCode::UnknownCategory,
+                    "pack.toml",
+                    name.span(),
+                    format!("[roles] names unknown category `{}`", name.get_ref()),
+                )
+                .note = Some(format!("known categories: {}", Category::ALL.map(|c| c.as_str()).join(", ")));
+                continue;
+            };
+            if let Some(set) = role_set(cx, list) {
+                out.insert(category, set);
+            }
+        }
+        out
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn rule(
         &self,
@@ -528,6 +563,7 @@ impl PackCompiler {
         rule_span: Range<usize>,
         lex_index: &BTreeMap<String, u32>,
         lexicons: &[LexiconInfo],
+        category_roles: &BTreeMap<Category, RoleSet>,
         seen: &mut BTreeMap<String, Range<usize>>,
     ) -> Option<Rule> {
         let before = cx.errors.len();
@@ -622,10 +658,14 @@ impl PackCompiler {
             cx.err(ErrorCode::UnreachableRule, "pack.toml", when.span(), format!("rule {id} can never fire")).note =
                 Some("it needs an empty lexicon, or contradicts itself (`x and not x`)".into());
         }
+        let roles = match &r.roles {
+            Some(list) => role_set(cx, list),
+            None => category.map(|c| category_roles.get(&c).copied().unwrap_or(RoleSet::ALL)),
+        };
         if cx.errors.len() > before {
             return None;
         }
-        Some(Rule { id, category: category?, weight: w, description: r.description.clone(), when: when_expr })
+        Some(Rule { id, category: category?, weight: w, description: r.description.clone(), when: when_expr, roles: roles? })
     }
 
     fn case_file(&self, cx: &mut Ctx<'_>, path: &str, text: &str, rule_ids: &BTreeSet<&str>, out: &mut Vec<Case>) {
@@ -680,6 +720,7 @@ impl PackCompiler {
             if let Some(label) = label {
                 out.push(Case {
                     text: c.text,
+                    system: c.system,
                     label,
                     category,
                     rules: c.rules.into_iter().map(Spanned::into_inner).collect(),
@@ -690,6 +731,26 @@ impl PackCompiler {
             }
         }
     }
+}
+
+/// A list of role names as a set; reports unknown names and an empty list.
+fn role_set(cx: &mut Ctx<'_>, list: &Spanned<Vec<Spanned<String>>>) -> Option<RoleSet> {
+    let before = cx.errors.len();
+    let mut set = RoleSet(0);
+    for name in list.get_ref() {
+        match Role::parse(name.get_ref()) {
+            Some(role) => set.0 |= role.bit(),
+            None => {
+                cx.err(ErrorCode::Schema, "pack.toml", name.span(), format!("unknown role `{}`", name.get_ref())).note =
+                    Some(format!("known roles: {} (`developer` is `system`)", Role::ALL.map(Role::as_str).join(", ")))
+            }
+        }
+    }
+    if list.get_ref().is_empty() {
+        cx.err(ErrorCode::Schema, "pack.toml", list.span(), "an empty role list: rules would read nothing").note =
+            Some(format!("list one or more of: {}", Role::ALL.map(Role::as_str).join(", ")));
+    }
+    (cx.errors.len() == before).then_some(set)
 }
 
 fn build_data(

@@ -2,6 +2,7 @@
 
 use crate::condition::{Atom, Cmp, Expr, Set, MAX_DISTANCE};
 use crate::matcher::{Hit, Scan};
+use std::ops::Range;
 
 /// At most this many occurrences per set are reported as evidence.
 const MAX_WITNESSES: usize = 8;
@@ -25,21 +26,36 @@ pub(crate) fn check_indices(expr: &Expr<u32>, n: u32) -> Result<(), ()> {
     }
 }
 
-/// Evaluation context: the scan and the original text.
+/// Evaluation context: the hits a rule may see (all of a [`Scan`]'s, or
+/// those in the segments whose roles the rule counts), the original text and
+/// its segments.
 pub(crate) struct Ctx<'a> {
-    pub scan: &'a Scan,
+    /// Lexicon hits, grouped by lexicon.
+    pub hits: &'a [Hit],
+    /// `hits[by_lexicon[i]]` are the hits of lexicon `i`.
+    pub by_lexicon: &'a [Range<usize>],
+    /// Number tokens.
+    pub numbers: &'a [Hit],
+    /// The original text (segments joined).
     pub text: &'a str,
+    /// Byte ranges of the segments in `text`, in order; never empty.
+    pub segments: &'a [Range<usize>],
 }
 
 impl<'a> Ctx<'a> {
+    /// A context over every hit of a scan.
+    pub fn new(scan: &'a Scan, text: &'a str, segments: &'a [Range<usize>]) -> Ctx<'a> {
+        Ctx { hits: &scan.hits, by_lexicon: &scan.by_lexicon, numbers: &scan.numbers, text, segments }
+    }
+
     fn lexicon(&self, l: u32) -> &'a [Hit] {
-        self.scan.by_lexicon.get(l as usize).map_or(&[], |r| &self.scan.hits[r.clone()])
+        self.by_lexicon.get(l as usize).map_or(&[], |r| &self.hits[r.clone()])
     }
 
     fn present(&self, set: &Set<u32>) -> bool {
         set.0.iter().any(|a| match a {
             Atom::Lexicon(l) => !self.lexicon(*l).is_empty(),
-            Atom::Number(min) => self.scan.numbers.iter().any(|h| h.term >= *min),
+            Atom::Number(min) => self.numbers.iter().any(|h| h.term >= *min),
         })
     }
 
@@ -49,7 +65,7 @@ impl<'a> Ctx<'a> {
         if set.0.len() == 1 {
             match &set.0[0] {
                 Atom::Lexicon(l) => v.extend(self.lexicon(*l)),
-                Atom::Number(min) => v.extend(self.scan.numbers.iter().filter(|h| h.term >= *min)),
+                Atom::Number(min) => v.extend(self.numbers.iter().filter(|h| h.term >= *min)),
             }
             return v;
         }
@@ -66,7 +82,7 @@ impl<'a> Ctx<'a> {
                 Atom::Number(_) if !numbers_done => {
                     numbers_done = true;
                     let min = min_number.unwrap_or(0);
-                    v.extend(self.scan.numbers.iter().filter(|h| h.term >= min));
+                    v.extend(self.numbers.iter().filter(|h| h.term >= min));
                 }
                 Atom::Number(_) => {}
             }
@@ -98,7 +114,7 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|a| match a {
                     Atom::Lexicon(l) => self.lexicon(*l).len(),
-                    Atom::Number(min) => self.scan.numbers.iter().filter(|h| h.term >= *min).count(),
+                    Atom::Number(min) => self.numbers.iter().filter(|h| h.term >= *min).count(),
                 })
                 .sum();
         }
@@ -148,21 +164,24 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// Occurrences within the first (or last) `chars` characters of their segment.
     fn position(&self, set: &Set<u32>, chars: u32, from_end: bool) -> impl Iterator<Item = &'a Hit> + '_ {
-        let text = self.text;
         let n = chars as usize;
-        // The byte offset that `n` characters from the start (or the end) reach,
-        // found once per call rather than by counting characters for each
-        // occurrence (quadratic for `first(a, 100000)` over many occurrences).
-        let mut bound: Option<Option<usize>> = None;
+        // Per segment, the byte offset that `n` characters from its start (or
+        // end) reach, found once per call rather than by counting characters
+        // for each occurrence (quadratic for `first(a, 100000)` over many).
+        let mut bounds: Vec<Option<Option<usize>>> = vec![None; self.segments.len()];
         self.occurrences(set).into_iter().filter(move |h| {
-            let (s, e) = (h.orig.0 as usize, h.orig.1 as usize);
+            let (i, seg) = segment_of(self.segments, h.orig.0 as usize);
+            let text = &self.text[seg.clone()];
+            let s = (h.orig.0 as usize).saturating_sub(seg.start);
+            let e = (h.orig.1 as usize).min(seg.end).saturating_sub(seg.start);
             // A character is at least one byte: check bytes before counting.
             let part = if from_end { text.len().saturating_sub(e) } else { s };
             if part < n {
                 return true;
             }
-            let b = *bound.get_or_insert_with(|| {
+            let b = *bounds[i].get_or_insert_with(|| {
                 if from_end {
                     // Start of the n-th character from the end, if there are n.
                     n.checked_sub(1).and_then(|k| text.char_indices().rev().nth(k)).map(|(i, _)| i)
@@ -173,7 +192,7 @@ impl<'a> Ctx<'a> {
             });
             match b {
                 _ if from_end && n == 0 => false,
-                None => true, // the whole text is shorter than n characters
+                None => true, // the whole segment is shorter than n characters
                 Some(c) if from_end => e > c,
                 Some(limit) => s < limit,
             }
@@ -217,6 +236,12 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// The segment holding byte `offset`: the last one starting at or before it.
+pub(crate) fn segment_of(segments: &[Range<usize>], offset: usize) -> (usize, &Range<usize>) {
+    let i = segments.partition_point(|r| r.start <= offset).saturating_sub(1);
+    (i, &segments[i])
 }
 
 /// The same occurrence reached through two lexicons is not "near" itself.

@@ -44,12 +44,14 @@ mod eval;
 pub mod matcher;
 pub mod normalize;
 mod pack;
+pub mod segment;
 mod verdict;
 
 #[cfg(feature = "compiler")]
 pub use compiler::{Limits, PackCompiler, PackSource};
 pub use error::{Error, ErrorCode, Errors, Location};
 pub use pack::{Case, Category, Label, LexiconInfo, Pack, PackMeta, Rule, FORMAT_VERSION, MAGIC};
+pub use segment::{decode_segments, encode_segments, Role, RoleSet, Segment};
 pub use verdict::{Evidence, PackRef, Span, Verdict};
 
 #[cfg(feature = "compiler")]

@@ -16,6 +16,7 @@
 
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
+use crate::segment::RoleSet;
 use crate::normalize::{Normalizer, Steps};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ use std::fmt;
 /// Magic bytes at the start of every compiled pack.
 pub const MAGIC: &[u8; 8] = b"DGPACK\0\n";
 /// The compiled format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 24;
 
 /// What a prompt is.
@@ -174,13 +175,19 @@ pub struct Rule {
     pub description: String,
     /// The condition, lexicons by index.
     pub when: Expr<u32>,
+    /// The roles of the segments it reads (its category's `[roles]` entry,
+    /// or the rule's own `roles`).
+    pub roles: RoleSet,
 }
 
 /// A test case shipped with the pack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
-    /// The prompt.
+    /// The prompt (the user turn when `system` is given).
     pub text: String,
+    /// An operator system prompt sent before `text`: the case is classified
+    /// as segments (system, user).
+    pub system: Option<String>,
     /// Expected label.
     pub label: Label,
     /// Expected top category, if given.
@@ -193,6 +200,15 @@ pub struct Case {
     pub file: String,
     /// Line of the case in that file.
     pub line: usize,
+}
+
+impl Case {
+    /// The case as segments (system, user) when it has a system prompt;
+    /// `None` for a plain-text case.
+    pub fn segments(&self) -> Option<Vec<crate::Segment<'_>>> {
+        let system = self.system.as_deref()?;
+        Some(vec![crate::Segment::new(crate::Role::System, system), crate::Segment::new(crate::Role::User, &self.text)])
+    }
 }
 
 /// Everything a compiled pack stores.
@@ -362,6 +378,9 @@ impl Pack {
         // between the bytes of every character (found by fuzzing `pack_bytes`).
         if data.terms.iter().any(String::is_empty) || data.phrases.iter().any(|p| p.pattern.is_empty()) {
             return Err(corrupt("an empty term"));
+        }
+        if data.rules.iter().any(|r| r.roles.0 == 0 || r.roles.0 & !RoleSet::ALL.0 != 0) {
+            return Err(corrupt("a rule reads no role, or a role that does not exist"));
         }
         let unit = |w: f64| w > 0.0 && w <= 1.0;
         if !unit(data.meta.threshold) || data.rules.iter().any(|r| !unit(r.weight)) {

@@ -112,7 +112,10 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode> {
     // Cases.
     let mut results = Vec::new();
     for case in &cases {
-        let v = engine.classify(&case.text)?;
+        let v = match case.segments() {
+            None => engine.classify(&case.text)?,
+            Some(segments) => engine.classify_segments(&segments)?,
+        };
         let failures = check_case(case, &v);
         results.push((case, v, failures));
     }
@@ -182,7 +185,7 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode> {
         let (items, _) = read_items_benign(&a.benign)?;
         let mut report = Report::default();
         for item in &items {
-            let v = engine.classify(&item.text)?;
+            let v = engine.classify_prompt(&item.prompt)?;
             if v.label == Label::Extraction {
                 benign_alarms.push(format!(
                     "{}: {}",

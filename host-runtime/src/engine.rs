@@ -1,8 +1,9 @@
 //! One interface over the two engines: wasmtime (the default, what edge
 //! proxies run) and native (in-process, for comparison).
 
+use crate::prompt::Prompt;
 use crate::wasm::{HostError, HostLimits, WasmPool, WasmRuntime};
-use distillguard::{Pack, Verdict};
+use distillguard::{Pack, Segment, Verdict};
 use std::sync::Arc;
 
 /// Which engine classifies.
@@ -52,6 +53,43 @@ impl Classifier {
         }
     }
 
+    /// The verdict of a prompt with roles as JSON (byte-identical across
+    /// engines). The input cap applies to the segments' total length.
+    pub fn classify_segments_json(&self, segments: &[Segment<'_>]) -> Result<String, HostError> {
+        match self {
+            Classifier::Native { pack, max_input_bytes } => {
+                Ok(pack.classify_segments(&capped(segments, *max_input_bytes)?).to_json())
+            }
+            Classifier::Wasm(pool) => pool.classify_segments_json(&distillguard::encode_segments(segments)),
+        }
+    }
+
+    /// The verdict of a prompt with roles, parsed.
+    pub fn classify_segments(&self, segments: &[Segment<'_>]) -> Result<Verdict, HostError> {
+        match self {
+            Classifier::Native { pack, max_input_bytes } => {
+                Ok(pack.classify_segments(&capped(segments, *max_input_bytes)?))
+            }
+            Classifier::Wasm(_) => parse(&self.classify_segments_json(segments)?),
+        }
+    }
+
+    /// The verdict of a prompt (text or segments) as JSON.
+    pub fn classify_prompt_json(&self, prompt: &Prompt) -> Result<String, HostError> {
+        match prompt {
+            Prompt::Text(t) => self.classify_json(t),
+            Prompt::Segments(_) => self.classify_segments_json(&prompt.segments()),
+        }
+    }
+
+    /// The verdict of a prompt (text or segments), parsed.
+    pub fn classify_prompt(&self, prompt: &Prompt) -> Result<Verdict, HostError> {
+        match prompt {
+            Prompt::Text(t) => self.classify(t),
+            Prompt::Segments(_) => self.classify_segments(&prompt.segments()),
+        }
+    }
+
     /// The verdict, parsed.
     pub fn classify(&self, text: &str) -> Result<Verdict, HostError> {
         match self {
@@ -61,10 +99,20 @@ impl Classifier {
                 }
                 Ok(pack.classify(text))
             }
-            Classifier::Wasm(_) => {
-                let json = self.classify_json(text)?;
-                serde_json::from_str(&json).map_err(|e| HostError::Trap(format!("guest verdict does not parse: {e}")))
-            }
+            Classifier::Wasm(_) => parse(&self.classify_json(text)?),
         }
     }
+}
+
+/// The segments, when their total length is within the input cap.
+fn capped<'a, 's>(segments: &'s [Segment<'a>], cap: usize) -> Result<&'s [Segment<'a>], HostError> {
+    let len: usize = segments.iter().map(|s| s.text.len()).sum();
+    if len > cap {
+        return Err(HostError::InputTooLarge { len, cap });
+    }
+    Ok(segments)
+}
+
+fn parse(json: &str) -> Result<Verdict, HostError> {
+    serde_json::from_str(json).map_err(|e| HostError::Trap(format!("guest verdict does not parse: {e}")))
 }

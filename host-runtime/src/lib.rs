@@ -18,6 +18,7 @@ pub mod engine;
 pub mod input;
 pub mod metrics;
 pub mod packs;
+pub mod prompt;
 pub mod serve;
 pub mod wasm;
 

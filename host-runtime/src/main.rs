@@ -12,6 +12,7 @@ use distillguard_host::engine::{Classifier, EngineKind};
 use distillguard_host::input::{parse_jsonl, Line};
 use distillguard_host::metrics::{Item, Report};
 use distillguard_host::packs;
+use distillguard_host::prompt::Prompt;
 use distillguard_host::wasm::HostLimits;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -112,7 +113,8 @@ enum Format {
 struct ClassifyArgs {
     /// The text; read from stdin when absent and no --input is given.
     text: Option<String>,
-    /// JSONL file with a `text` field per line (`-` for stdin).
+    /// JSONL file (`-` for stdin): per line a `text` field, or `messages` with roles
+    /// (OpenAI chat or Anthropic shape, with Anthropic's top-level `system`); `id` is passed through.
     #[arg(long, short)]
     input: Option<PathBuf>,
     /// Output format.
@@ -206,7 +208,7 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
     let mut out = stdout.lock();
     let mut any_extraction = false;
     let mut errors = 0usize;
-    type Entry = (Option<serde_json::Value>, Result<String, String>, Option<String>);
+    type Entry = (Option<serde_json::Value>, Result<Prompt, String>, Option<String>);
     let texts: Vec<Entry> = if let Some(path) = &a.input {
         let bytes = read_input(path)?;
         parse_jsonl(&bytes)
@@ -216,10 +218,8 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
                 let (id, text) = match line {
                     Line::Record(mut m) => {
                         let id = m.remove("id");
-                        match m.remove("text") {
-                            Some(serde_json::Value::String(t)) => (id, Ok(t)),
-                            _ => (id, Err(format!("{}:{n}: missing string field `text`", path.display()))),
-                        }
+                        let prompt = Prompt::from_record(&m).map_err(|why| format!("{}:{n}: {why}", path.display()));
+                        (id, prompt)
                     }
                     Line::Bad(why) => (None, Err(format!("{}:{n}: {why}", path.display()))),
                 };
@@ -236,7 +236,7 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
                 })?
             }
         };
-        vec![(None, Ok(text), None)]
+        vec![(None, Ok(Prompt::Text(text)), None)]
     };
     let many = a.input.is_some();
     let mut json_items = Vec::new();
@@ -252,7 +252,7 @@ fn classify(g: &Global, a: ClassifyArgs) -> Result<ExitCode> {
                 continue;
             }
         };
-        let json = match engine.classify_json(&text) {
+        let json = match engine.classify_prompt_json(&text) {
             Ok(j) => j,
             Err(e) => {
                 let at = id.as_ref().map_or(String::new(), |i| format!("id {i}: "));
@@ -350,7 +350,7 @@ pub fn evaluate(engine: &Classifier, items: &[Item], by: &[String]) -> Result<Re
     let mut report = Report::default();
     for item in items {
         let v = engine
-            .classify(&item.text)
+            .classify_prompt(&item.prompt)
             .with_context(|| format!("classifying {}", item.id.as_deref().unwrap_or("an item")))?;
         report.add(item, &v, by);
     }

@@ -3,6 +3,7 @@
 
 use distillguard::{Label, Verdict};
 use serde::Serialize;
+use crate::prompt::Prompt;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,7 +13,9 @@ use std::fmt::Write as _;
 pub struct Item {
     /// `id` field, if any.
     pub id: Option<String>,
-    /// The prompt.
+    /// The prompt: `text`, or `messages` with roles.
+    pub prompt: Prompt,
+    /// The prompt for people (segments as `role: text`).
     pub text: String,
     /// Gold label.
     pub label: Label,
@@ -23,15 +26,17 @@ pub struct Item {
 }
 
 impl Item {
-    /// Reads a record: `text` and `label` are required.
+    /// Reads a record: `label`, and `text` or `messages` (see
+    /// [`Prompt::from_record`]), are required.
     pub fn from_record(m: Map<String, Value>) -> Result<Item, String> {
-        let text = m.get("text").and_then(Value::as_str).ok_or("missing string field `text`")?.to_string();
+        let prompt = Prompt::from_record(&m)?;
+        let text = prompt.display();
         let label = m.get("label").and_then(Value::as_str).ok_or("missing string field `label`")?;
         let label =
             Label::parse(label).ok_or_else(|| format!("label `{label}` is neither `extraction` nor `benign`"))?;
         let id = m.get("id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
         let category = m.get("category").and_then(Value::as_str).map(str::to_string);
-        Ok(Item { id, text, label, category, fields: m })
+        Ok(Item { id, prompt, text, label, category, fields: m })
     }
 }
 

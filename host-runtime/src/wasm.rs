@@ -18,7 +18,7 @@ use wasmtime::{
 pub const MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/distillguard.wasm"));
 
 /// The ABI version this host speaks.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Fuel for instantiating and loading a pack: a fixed part plus a part per
 /// pack byte (the default pack needs well under a tenth of it).
@@ -108,6 +108,7 @@ struct Slot {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     classify: TypedFunc<(u32, u32), u32>,
+    classify_segments: TypedFunc<(u32, u32), u32>,
     result_ptr: TypedFunc<(), u32>,
     result_len: TypedFunc<(), u32>,
 }
@@ -175,6 +176,7 @@ impl WasmRuntime {
             alloc: instance.get_typed_func(&mut store, "dg_alloc").map_err(setup)?,
             free: instance.get_typed_func(&mut store, "dg_free").map_err(setup)?,
             classify: instance.get_typed_func(&mut store, "dg_classify").map_err(setup)?,
+            classify_segments: instance.get_typed_func(&mut store, "dg_classify_segments").map_err(setup)?,
             result_ptr: instance.get_typed_func(&mut store, "dg_result_ptr").map_err(setup)?,
             result_len: instance.get_typed_func(&mut store, "dg_result_len").map_err(setup)?,
             store,
@@ -275,6 +277,16 @@ impl WasmPool {
 
     /// Classifies one text; returns the verdict JSON.
     pub fn classify_json(&self, text: &[u8]) -> Result<String, HostError> {
+        self.call(text, false)
+    }
+
+    /// Classifies segments with roles, framed by
+    /// [`distillguard::encode_segments`]; returns the verdict JSON.
+    pub fn classify_segments_json(&self, framed: &[u8]) -> Result<String, HostError> {
+        self.call(framed, true)
+    }
+
+    fn call(&self, text: &[u8], segments: bool) -> Result<String, HostError> {
         let limits = self.runtime.limits;
         if text.len() > limits.max_input_bytes {
             return Err(HostError::InputTooLarge { len: text.len(), cap: limits.max_input_bytes });
@@ -287,7 +299,10 @@ impl WasmPool {
         let fuel = limits.fuel_base.saturating_add(limits.fuel_per_byte.saturating_mul(text.len() as u64));
         let result =
             slot.store.set_fuel(fuel).map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
-                call_with_buffer(&mut slot, text, |s, ptr, len| s.classify.call(&mut s.store, (ptr, len)))
+                call_with_buffer(&mut slot, text, |s, ptr, len| {
+                    let f = if segments { &s.classify_segments } else { &s.classify };
+                    f.call(&mut s.store, (ptr, len))
+                })
             });
         match &result {
             Err(HostError::Trap(_) | HostError::OutOfFuel) => {

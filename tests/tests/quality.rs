@@ -11,7 +11,7 @@ fn report(recs: &[Record], by: &[&str]) -> Report {
     let mut r = Report::default();
     for rec in recs {
         let item = Item::from_record(rec.fields.as_object().unwrap().clone()).unwrap();
-        r.add(&item, &pack.classify(&rec.text), &by);
+        r.add(&item, &rec.prompt.classify(&pack), &by);
     }
     r
 }

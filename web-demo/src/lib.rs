@@ -25,7 +25,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-use distillguard::{Error, Errors, Pack, PackCompiler, PackSource, Verdict};
+use distillguard::{Error, Errors, Pack, PackCompiler, PackSource, Role, Segment, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use wasm_bindgen::prelude::*;
@@ -109,7 +109,15 @@ impl PackHandle {
 
     /// The verdict as a DTO (native entry point of [`PackHandle::classify`]).
     pub fn verdict(&self, text: &str) -> VerdictDto {
-        VerdictDto::new(&self.pack.classify(text), text, &self.descriptions)
+        VerdictDto::new(&self.pack.classify(text), &[text], &self.descriptions)
+    }
+
+    /// The verdict on segments as a DTO (native entry point of
+    /// [`PackHandle::classify_segments`]); span offsets are within their segment.
+    pub fn segments_verdict(&self, segments: &[SegmentDto]) -> Result<VerdictDto, String> {
+        let parsed = parse_segments(segments)?;
+        let texts: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+        Ok(VerdictDto::new(&self.pack.classify_segments(&parsed), &texts, &self.descriptions))
     }
 
     /// The case report as a DTO (native entry point of [`PackHandle::run_cases`]).
@@ -123,6 +131,7 @@ impl PackHandle {
                 file: r.file.clone(),
                 line: r.line,
                 text: case.text.clone(),
+                system: case.system.clone(),
                 expected: r.expected.to_string(),
                 got: r.verdict.label.to_string(),
                 score: r.verdict.score,
@@ -196,6 +205,27 @@ impl PackHandle {
         self.pack.classify(text).to_json()
     }
 
+    /// Classifies a prompt with roles, `[{role: "system", text}, {role:
+    /// "user", text}, ...]`: a [`VerdictDto`] whose spans carry `segment`
+    /// and `role`, offsets within their segment. Throws on an unknown role.
+    #[wasm_bindgen(js_name = classifySegments)]
+    pub fn classify_segments(&self, segments: JsValue) -> Result<JsValue, JsValue> {
+        let segments: Vec<SegmentDto> = serde_wasm_bindgen::from_value(segments)
+            .map_err(|e| JsValue::from_str(&format!("segments must be [{{role, text}}, ...]: {e}")))?;
+        to_js(&self.segments_verdict(&segments).map_err(|e| JsValue::from_str(&e))?)
+    }
+
+    /// Classifies a prompt with roles given as JSON (`[{"role": ..., "text":
+    /// ...}]`) and returns the verdict in the wire format, byte for byte what
+    /// native `classify_segments` gives. Throws on malformed input.
+    #[wasm_bindgen(js_name = classifySegmentsJson)]
+    pub fn classify_segments_json(&self, segments_json: &str) -> Result<String, JsValue> {
+        let segments: Vec<SegmentDto> = serde_json::from_str(segments_json)
+            .map_err(|e| JsValue::from_str(&format!("segments must be [{{\"role\", \"text\"}}, ...]: {e}")))?;
+        let parsed = parse_segments(&segments).map_err(|e| JsValue::from_str(&e))?;
+        Ok(self.pack.classify_segments(&parsed).to_json())
+    }
+
     /// Runs the pack's own cases: a [`CaseReportDto`].
     #[wasm_bindgen(js_name = runCases)]
     pub fn run_cases(&self) -> Result<JsValue, JsValue> {
@@ -242,10 +272,18 @@ pub struct VerdictDto {
 }
 
 impl VerdictDto {
-    /// Converts a verdict on `text`, adding UTF-16 offsets and descriptions.
-    pub fn new(v: &Verdict, text: &str, descriptions: &HashMap<String, String>) -> VerdictDto {
-        let mut offsets: Vec<usize> = v.evidence.iter().flat_map(|e| &e.spans).flat_map(|s| [s.start, s.end]).collect();
-        let utf16 = Utf16Offsets::new(text, &mut offsets);
+    /// Converts a verdict on `texts` (the text, or each segment's text in
+    /// order), adding UTF-16 offsets and descriptions.
+    pub fn new(v: &Verdict, texts: &[&str], descriptions: &HashMap<String, String>) -> VerdictDto {
+        let utf16: Vec<Utf16Offsets> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let spans = v.evidence.iter().flat_map(|e| &e.spans).filter(|s| s.segment.unwrap_or(0) == i);
+                Utf16Offsets::new(text, &mut spans.flat_map(|s| [s.start, s.end]).collect())
+            })
+            .collect();
+        let utf16 = |s: &distillguard::Span, byte: usize| utf16.get(s.segment.unwrap_or(0)).map_or(0, |u| u.get(byte));
         VerdictDto {
             label: v.label.to_string(),
             score: v.score,
@@ -266,9 +304,11 @@ impl VerdictDto {
                         .map(|s| SpanDto {
                             start: s.start,
                             end: s.end,
-                            start_utf16: utf16.get(s.start),
-                            end_utf16: utf16.get(s.end),
+                            start_utf16: utf16(s, s.start),
+                            end_utf16: utf16(s, s.end),
                             text: s.text.clone(),
+                            segment: s.segment,
+                            role: s.role.map(|r| r.as_str().to_string()),
                         })
                         .collect(),
                 })
@@ -338,6 +378,38 @@ pub struct SpanDto {
     pub end_utf16: usize,
     /// The original text in that range.
     pub text: String,
+    /// With segmented input: the segment's index (offsets are within it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<usize>,
+    /// With segmented input: the segment's role (`system`, `user`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// A segment of a prompt as JS passes it: `{role: "system", text: "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentDto {
+    /// `system` (or `developer`), `user`, `assistant`, `tool` or `document`.
+    pub role: String,
+    /// The segment's text.
+    pub text: String,
+}
+
+/// Reads segments; an unknown role is an error naming the known ones.
+pub fn parse_segments(segments: &[SegmentDto]) -> Result<Vec<Segment<'_>>, String> {
+    segments
+        .iter()
+        .map(|s| {
+            let role = Role::parse(&s.role).ok_or_else(|| {
+                format!(
+                    "unknown role `{}`: use one of {} (`developer` is `system`)",
+                    s.role,
+                    Role::ALL.map(Role::as_str).join(", ")
+                )
+            })?;
+            Ok(Segment::new(role, &s.text))
+        })
+        .collect()
 }
 
 /// The pack that produced a verdict.
@@ -478,6 +550,9 @@ pub struct CaseDto {
     pub line: usize,
     /// The case's text.
     pub text: String,
+    /// The operator system prompt the case is sent with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// Expected label.
     pub expected: String,
     /// Label it got.

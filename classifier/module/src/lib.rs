@@ -1,17 +1,18 @@
 //! The classifier as a plain core-wasm module: zero imports, a small C ABI.
 //!
-//! # ABI, version 1
+//! # ABI, version 2
 //!
 //! All integers are `i32`/`u32` (wasm32). The host owns no guest memory: it
 //! asks the guest to allocate, writes into that buffer, and frees it.
 //!
 //! | export | signature | does |
 //! | --- | --- | --- |
-//! | `dg_abi_version` | `() -> u32` | `1` |
+//! | `dg_abi_version` | `() -> u32` | `2` |
 //! | `dg_alloc` | `(len: u32) -> ptr` | allocates `len` bytes (align 1); `0` when out of memory. `len == 0` gives a non-null pointer that must not be written |
 //! | `dg_free` | `(ptr, len: u32)` | frees a buffer from `dg_alloc` with the same `len` |
 //! | `dg_load_pack` | `(ptr, len: u32) -> u32` | loads a compiled pack from the buffer; replaces the previous pack on success |
-//! | `dg_classify` | `(ptr, len: u32) -> u32` | classifies the UTF-8 text in the buffer |
+//! | `dg_classify` | `(ptr, len: u32) -> u32` | classifies the UTF-8 text in the buffer (one user segment) |
+//! | `dg_classify_segments` | `(ptr, len: u32) -> u32` | classifies a prompt of segments with roles (since version 2; framing below) |
 //! | `dg_result_ptr` | `() -> ptr` | the result of the last `dg_load_pack`/`dg_classify` |
 //! | `dg_result_len` | `() -> u32` | its length in bytes |
 //!
@@ -23,13 +24,25 @@
 //! The result buffer stays valid until the next `dg_load_pack`/`dg_classify`;
 //! the input buffer is not retained and may be freed right after the call.
 //! A trap (out of memory, a bug) leaves the instance unusable: discard it.
+//!
+//! `dg_classify_segments` reads, for each segment in order: one role byte
+//! (`0` system or developer, `1` user, `2` assistant, `3` tool, `4`
+//! document), the text's length in bytes as a little-endian `u32`, then the
+//! UTF-8 text (`distillguard::encode_segments` writes it). A malformed
+//! buffer gives `E201` (input rejected) with the byte where it went wrong;
+//! invalid UTF-8 gives `E202`. The verdict is what
+//! `Pack::classify_segments` gives natively: spans carry `segment` and
+//! `role`, offsets within their segment.
+//!
+//! Version 1 hosts see the same `dg_classify`; only the version number and
+//! the new export differ.
 
 use distillguard::{Error, ErrorCode, Pack};
 use std::alloc::{alloc, dealloc, Layout};
 use std::cell::RefCell;
 
 /// The ABI version this module implements.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 struct State {
     pack: Option<Pack>,
@@ -134,6 +147,29 @@ pub unsafe extern "C" fn dg_classify(ptr: *const u8, len: u32) -> u32 {
         }
     };
     let verdict = STATE.with(|s| s.borrow().pack.as_ref().map(|p| p.classify(text)));
+    match verdict {
+        Some(v) => {
+            set_result(v.to_json().into_bytes());
+            0
+        }
+        None => fail(&Error::new(ErrorCode::NoPack, "no pack is loaded: call dg_load_pack first")),
+    }
+}
+
+/// Classifies a prompt of segments with roles (framing in the module docs).
+///
+/// # Safety
+/// `ptr..ptr+len` must be a live buffer from `dg_alloc`.
+#[no_mangle]
+pub unsafe extern "C" fn dg_classify_segments(ptr: *const u8, len: u32) -> u32 {
+    // SAFETY: forwarded caller guarantee.
+    let bytes = unsafe { input(ptr, len) };
+    let segments = match distillguard::decode_segments(bytes) {
+        Ok(s) => s,
+        Err(why) if why.contains("UTF-8") => return fail(&Error::new(ErrorCode::InvalidUtf8, why)),
+        Err(why) => return fail(&Error::new(ErrorCode::InputRejected, why)),
+    };
+    let verdict = STATE.with(|s| s.borrow().pack.as_ref().map(|p| p.classify_segments(&segments)));
     match verdict {
         Some(v) => {
             set_result(v.to_json().into_bytes());

@@ -31,7 +31,7 @@ mod reload;
 
 pub use campaign::{CampaignKind, CampaignTracker, Escalation, Observation};
 pub use config::{CampaignConfig, ClientsConfig, Config, FailMode, Mode};
-pub use extract::{prompt_parts, Api, Route};
+pub use extract::{prompt_segments, Api, Route};
 pub use ident::KeyedHash;
 pub use log::LogSink;
 pub use reload::{build_engine, Engine};

@@ -12,7 +12,7 @@ use super::reload::Engine;
 use crate::wasm::WasmRuntime;
 use axum::body::Body;
 use bytes::Bytes;
-use distillguard::Verdict;
+use distillguard::{encode_segments, Role, Segment, Verdict};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
@@ -161,7 +161,7 @@ impl Shared {
                 );
             }
         };
-        let parts_text = match extract::prompt_parts(&bytes) {
+        let segments = match extract::prompt_segments(&bytes) {
             Ok(p) => p,
             Err(extract::Malformed(m)) => {
                 self.metrics.inc1("distillguard_rejected_total", "reason", "malformed");
@@ -178,7 +178,8 @@ impl Shared {
             drop(inflight);
             return self.forward(parts, Body::from(bytes), None, api, rec).await;
         }
-        let text = extract::join(&parts_text);
+        // What the prompt hash and the prompt log see: every part, in order.
+        let text = segments.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n\n");
         rec.prompt_len = Some(text.len());
         let mac = self.hasher.mac(text.as_bytes());
         rec.prompt_hash = Some(ident::hex(&mac[..8]));
@@ -193,7 +194,7 @@ impl Shared {
         }
 
         let t = Instant::now();
-        let result = self.classify(text).await;
+        let result = self.classify(segments).await;
         let took = t.elapsed();
         drop(inflight);
         rec.classify = Some(took);
@@ -275,21 +276,32 @@ impl Shared {
     }
 
     /// Classifies off the reactor, at most `pool_size` at once.
-    async fn classify(&self, text: String) -> Result<(Verdict, f64), String> {
+    async fn classify(&self, segments: Vec<(Role, String)>) -> Result<(Verdict, f64), String> {
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
         let engine = self.engine();
         let threshold = engine.threshold;
         let cap = self.runtime.limits().max_input_bytes;
         let verdict = tokio::task::spawn_blocking(move || -> Result<Verdict, String> {
-            // A prompt above the guest's input cap is classified in
-            // overlapping windows and the highest-scoring verdict kept, so
-            // padding a prompt cannot push it past the classifier.
+            let parse = |json: String| -> Result<Verdict, String> {
+                serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))
+            };
+            let total: usize = segments.iter().map(|(_, t)| t.len() + 5).sum();
+            if total <= cap {
+                let segs: Vec<Segment<'_>> = segments.iter().map(|(r, t)| Segment::new(*r, t)).collect();
+                return parse(engine.pool.classify_segments_json(&encode_segments(&segs)).map_err(|e| e.to_string())?);
+            }
+            // A prompt above the guest's input cap is classified segment by
+            // segment, in overlapping windows, and the highest-scoring
+            // verdict kept, so padding a prompt cannot push it past the
+            // classifier.
             let mut best: Option<Verdict> = None;
-            for window in windows(&text, cap) {
-                let json = engine.pool.classify_json(window.as_bytes()).map_err(|e| e.to_string())?;
-                let v: Verdict = serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))?;
-                if best.as_ref().is_none_or(|b| v.score > b.score) {
-                    best = Some(v);
+            for (role, text) in &segments {
+                for window in windows(text, cap.saturating_sub(5).max(1)) {
+                    let framed = encode_segments(&[Segment::new(*role, window)]);
+                    let v = parse(engine.pool.classify_segments_json(&framed).map_err(|e| e.to_string())?)?;
+                    if best.as_ref().is_none_or(|b| v.score > b.score) {
+                        best = Some(v);
+                    }
                 }
             }
             best.ok_or_else(|| "nothing to classify".to_string())
