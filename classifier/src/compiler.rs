@@ -544,7 +544,10 @@ impl PackCompiler {
                     name.span(),
                     format!("[roles] names unknown category `{}`", name.get_ref()),
                 )
-                .note = Some(format!("known categories: {}", Category::ALL.map(|c| c.as_str()).join(", ")));
+                .note = Some(match closest(name.get_ref(), &Category::ALL.map(|c| c.as_str())) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => format!("known categories: {}", Category::ALL.map(|c| c.as_str()).join(", ")),
+                });
                 continue;
             };
             if let Some(set) = role_set(cx, list) {

@@ -348,26 +348,35 @@ fn forge(payload: &[u8]) -> Vec<u8> {
 #[test]
 fn hand_made_compiled_packs_are_refused_not_crashes() {
     let _g = serial();
-    // The last rule's condition ends the payload, before the empty case list.
+    // The last rule's condition and roles end the payload, before the empty case list.
     let src = pack(&[("\"a.txt\"", "alpha\nbeta gamma\n".into())], &["near(l0, l0, 5)".into()]);
     let payload = PackCompiler::new().compile(&src).unwrap().to_bytes()[24..].to_vec();
-    // near(l0, l0, 5): Near = 6, set [l0], set [l0], within 5, unordered; then 0 cases.
-    assert!(payload.ends_with(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 0]), "{:?}", &payload[payload.len() - 10..]);
-    let head = &payload[..payload.len() - 10];
+    // near(l0, l0, 5): Near = 6, set [l0], set [l0], within 5, unordered; roles: all (31); then 0 cases.
+    assert!(payload.ends_with(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0]), "{:?}", &payload[payload.len() - 11..]);
+    let head = &payload[..payload.len() - 11];
 
     // A million `not`s around it: refused while decoding, no stack overflow.
     let mut deep = head.to_vec();
     deep.extend(std::iter::repeat_n(2u8, 1_000_000));
-    deep.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 0]);
+    deep.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0]);
     let e = Pack::from_bytes(&forge(&deep)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::CorruptPack);
     // (postcard does not pass the message on: "nested deeper than 128 levels")
 
     // A distance the compiler would never write.
     let mut far = head.to_vec();
-    far.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]);
+    far.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 31, 0]);
     let e = Pack::from_bytes(&forge(&far)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::CorruptPack, "{e}");
+
+    // A rule reading no role, or a role that does not exist.
+    for roles in [0u8, 32, 0xff] {
+        let mut bad = head.to_vec();
+        bad.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0]);
+        bad.extend_from_slice(&[roles, 0]); // postcard writes a u8 as its byte
+        let e = Pack::from_bytes(&forge(&bad)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CorruptPack, "roles {roles}: {e}");
+    }
 
     // Every single-byte change anywhere in the payload: an error or a pack,
     // never a panic (the term sets are rebuilt and compared, not trusted).

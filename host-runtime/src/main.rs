@@ -189,7 +189,12 @@ pub fn verdict_text(v: &Verdict) -> String {
         s.push_str(&format!("  {c}"));
     }
     for e in &v.evidence {
-        let spans: Vec<String> = e.spans.iter().map(|sp| format!("{:?} [{}..{}]", sp.text, sp.start, sp.end)).collect();
+        let at = |sp: &distillguard::Span| match (sp.segment, sp.role) {
+            (Some(i), Some(r)) => format!("{}#{i} ", r.as_str()),
+            _ => String::new(),
+        };
+        let spans: Vec<String> =
+            e.spans.iter().map(|sp| format!("{:?} [{}{}..{}]", sp.text, at(sp), sp.start, sp.end)).collect();
         s.push_str(&format!("\n  {} ({}, {}) via {}: {}", e.rule, e.category, e.weight, e.via, spans.join(", ")));
     }
     s
