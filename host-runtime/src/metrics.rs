@@ -158,7 +158,15 @@ pub struct Report {
     pub mistakes: Vec<Mistake>,
     /// Rule id -> (fired on positives, fired on negatives).
     pub rule_hits: BTreeMap<String, (usize, usize)>,
+    /// Positives with evidence a campaign counter sees: some rule fired and
+    /// the score reached [`EVIDENCE_FLOOR`].
+    pub evidenced: usize,
 }
+
+/// The score from which a verdict counts as (weak) evidence: `serve`'s
+/// default campaign evidence floor.
+pub const EVIDENCE_FLOOR: f64 = 0.15;
+
 
 fn field_value(v: Option<&Value>) -> String {
     match v {
@@ -179,9 +187,17 @@ fn snippet(text: &str, max: usize) -> String {
 }
 
 impl Report {
+    /// Share of positives with evidence at or above [`EVIDENCE_FLOOR`].
+    pub fn evidence_coverage(&self) -> Option<f64> {
+        ratio(self.evidenced, self.overall.tp + self.overall.fn_)
+    }
+
     /// Adds one item and its verdict.
     pub fn add(&mut self, item: &Item, verdict: &Verdict, by: &[String]) {
         self.overall.add(item.label, verdict.label);
+        if item.label == Label::Extraction && !verdict.evidence.is_empty() && verdict.score >= EVIDENCE_FLOOR {
+            self.evidenced += 1;
+        }
         for f in by {
             let v = field_value(item.fields.get(f));
             self.by.entry(f.clone()).or_default().entry(v).or_default().add(item.label, verdict.label);
@@ -242,6 +258,7 @@ impl Report {
             self.by.iter().map(|(f, m)| (f, m.iter().map(|(v, c)| (v, Rates::from(c))).collect())).collect();
         let mut v = serde_json::json!({
             "overall": Rates::from(&self.overall),
+            "evidence_coverage": self.evidence_coverage().map(|v| (v * 10_000.0).round() / 10_000.0),
             "categories": cats,
             "by": by,
             "rules": self.rule_hits.iter().map(|(r, (p, n))| (r.clone(), serde_json::json!({"positives": p, "negatives": n}))).collect::<Map<_, _>>(),
@@ -270,6 +287,14 @@ impl Report {
             o.tn,
             o.fn_
         );
+        if let Some(c) = self.evidence_coverage() {
+            let _ = writeln!(
+                s,
+                "evidence  {} of {} positives ({c:.4}) carry evidence with score >= {EVIDENCE_FLOOR}",
+                self.evidenced,
+                o.tp + o.fn_
+            );
+        }
         if !self.categories.is_empty() {
             let _ = writeln!(
                 s,
@@ -339,13 +364,14 @@ impl Report {
         let o = &self.overall;
         let mut tables = vec![Table {
             title: "Overall".into(),
-            header: cells(&[&"n", &"precision", &"recall", &"F1", &"FPR", &"tp", &"fp", &"tn", &"fn"]),
+            header: cells(&[&"n", &"precision", &"recall", &"F1", &"FPR", &"evidence", &"tp", &"fp", &"tn", &"fn"]),
             rows: vec![cells(&[
                 &o.n(),
                 &f(o.precision()),
                 &f(o.recall()),
                 &f(o.f1()),
                 &f(o.fpr()),
+                &f(self.evidence_coverage()),
                 &o.tp,
                 &o.fp,
                 &o.tn,

@@ -137,7 +137,7 @@ impl Default for CampaignConfig {
             enabled: true,
             window_secs: 300.0,
             min_repeats: 10,
-            evidence_floor: 0.15,
+            evidence_floor: crate::metrics::EVIDENCE_FLOOR,
             distinct_extraction: 10,
             action: None,
             max_entries: 100_000,
