@@ -1,11 +1,13 @@
 //! `cargo xtask <verb>`: the project's automation, one place for what CI does.
 //!
-//! - `setup`: installs what the tests need, idempotently: the wasm32 target,
-//!   wasm-bindgen-cli at the version pinned in Cargo.toml, npm packages
-//!   (playwright-core, binaryen), Debian's Chromium.
+//! - `setup`: installs what the tests need, idempotently, and only what is
+//!   missing: the wasm32 target, npm packages (playwright-core), Debian's
+//!   Chromium and the Noto CJK fonts (so screenshots show every language).
+//!   No wasm-bindgen CLI: the build script uses the same code as a crate.
 //! - `test`: `setup`, then builds (one profile: release), runs
 //!   `cargo test --workspace`, checks every pack under `rules/`, and runs the
-//!   browser tests. This is what `.ci/run` calls.
+//!   browser tests, printing the wall time of each stage. This is what
+//!   `.ci/run` calls.
 //! - `eval`: regenerates `EVALUATION.md` and `test-output/evaluation.html`.
 //! - `bench`: regenerates `BENCHMARKS.md` (distillguard native, wasmtime and
 //!   Chromium against YARA-X, Hyperscan and Python `re` on the same patterns).
@@ -55,16 +57,6 @@ fn cargo() -> Command {
     c
 }
 
-/// The wasm-bindgen version pinned (`=x.y.z`) in the workspace manifest.
-fn pinned_wasm_bindgen() -> Result<String> {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
-    manifest
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("wasm-bindgen = \"="))
-        .map(|v| v.trim_end_matches('"').to_string())
-        .ok_or_else(|| "Cargo.toml does not pin wasm-bindgen with `=`".to_string())
-}
-
 fn setup() -> Result<()> {
     // The toolchain file names the target, but rustup does not install it here.
     if output(Command::new("rustup").args(["target", "list", "--installed"]))
@@ -72,22 +64,40 @@ fn setup() -> Result<()> {
     {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
-    let want = pinned_wasm_bindgen()?;
-    let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
-    if !have.ends_with(&want) {
-        // Without --locked: with it, a dependency version missing from the registry fails the install.
-        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    if !root().join("node_modules/playwright-core/package.json").exists() {
+        run(Command::new("npm").current_dir(root()).args(["ci", "--no-audit", "--no-fund"]))?;
     }
-    let node_ok = root().join("node_modules/playwright-core/package.json").exists()
-        && root().join("node_modules/binaryen/package.json").exists();
-    if !node_ok {
-        run(Command::new("npm").current_dir(root()).args(["install", "--no-audit", "--no-fund"]))?;
-    }
-    if !Path::new("/usr/bin/chromium").exists() {
-        run(Command::new("apt-get").arg("update"))?;
-        run(Command::new("apt-get").args(["install", "-y", "chromium"]))?;
+    let missing: Vec<&str> = [("chromium", "/usr/bin/chromium"), ("fonts-noto-cjk", NOTO_CJK)]
+        .into_iter()
+        .filter(|(_, path)| !Path::new(path).exists())
+        .map(|(package, _)| package)
+        .collect();
+    if !missing.is_empty() {
+        // Try without refreshing the package lists first: on a machine whose
+        // lists are current this saves the slowest step.
+        let install = || Command::new("apt-get").args(["install", "-y"]).args(&missing).status();
+        if !install().is_ok_and(|s| s.success()) {
+            run(Command::new("apt-get").arg("update"))?;
+            run(Command::new("apt-get").args(["install", "-y"]).args(&missing))?;
+        }
     }
     Ok(())
+}
+
+/// The packages whose tests share the `distillguard` binary's dependency graph.
+const MAIN_GRAPH: [&str; 4] = ["distillguard", "distillguard-module", "distillguard-host", "distillguard-tests"];
+
+/// A file of Debian's `fonts-noto-cjk`.
+const NOTO_CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+/// Runs one stage of the test command and prints its wall time.
+fn stage(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    eprintln!("xtask: stage `{name}`");
+    let started = std::time::Instant::now();
+    let result = f();
+    let outcome = if result.is_ok() { "done" } else { "FAILED" };
+    eprintln!("xtask: stage `{name}` {outcome} in {:.1} s", started.elapsed().as_secs_f64());
+    result
 }
 
 fn packs() -> Result<Vec<PathBuf>> {
@@ -110,13 +120,26 @@ fn build() -> Result<()> {
 }
 
 fn test() -> Result<()> {
-    setup()?;
-    build()?;
-    run(cargo().args(["test", "--release", "--workspace"]))?;
-    for pack in packs()? {
-        run(Command::new(distillguard()).current_dir(root()).arg("check").arg(&pack).args(["--min-cases", "2"]))?;
-    }
-    web::browser_tests(&root(), &distillguard())?;
+    let started = std::time::Instant::now();
+    stage("setup", setup)?;
+    stage("build", build)?;
+    stage("rust tests", || {
+        // Two cargo invocations, because cargo unifies features over the
+        // packages it builds: the web bindings pull `syn` features that
+        // would otherwise rebuild every proc macro and the whole wasmtime
+        // stack a second time. This way the tests reuse the `build` stage's
+        // artefacts, and the bindings' native tests build their own small graph.
+        run(cargo().args(["test", "--release"]).args(MAIN_GRAPH.iter().flat_map(|p| ["-p", p])))?;
+        run(cargo().args(["test", "--release", "-p", "distillguard-web", "-p", "xtask"]))
+    })?;
+    stage("pack check", || {
+        for pack in packs()? {
+            run(Command::new(distillguard()).current_dir(root()).arg("check").arg(&pack).args(["--min-cases", "2"]))?;
+        }
+        Ok(())
+    })?;
+    stage("browser", || web::browser_tests(&root(), &distillguard()))?;
+    eprintln!("xtask: all stages passed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
