@@ -59,25 +59,34 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Occurrences of a set, sorted by position.
-    fn occurrences(&self, set: &Set<u32>) -> Vec<&'a Hit> {
+    /// Occurrences of a set, sorted by position. A set of one lexicon gives
+    /// that lexicon's own hits, without copying.
+    fn occurrences(&self, set: &Set<u32>) -> Occ<'a> {
+        if let [Atom::Lexicon(l)] = set.0.as_slice() {
+            return Occ::Slice(self.lexicon(*l));
+        }
         let mut v: Vec<&Hit> = Vec::new();
-        if set.0.len() == 1 {
-            match &set.0[0] {
-                Atom::Lexicon(l) => v.extend(self.lexicon(*l)),
-                Atom::Number(min) => v.extend(self.numbers.iter().filter(|h| h.term >= *min)),
-            }
-            return v;
+        if let [Atom::Number(min)] = set.0.as_slice() {
+            v.extend(self.numbers.iter().filter(|h| h.term >= *min));
+            return Occ::Refs(v);
         }
         // Each lexicon once, and number tokens once (at the smallest minimum):
         // `a | a | a ...` ten thousand times must not copy every hit of `a`
-        // ten thousand times.
+        // ten thousand times. Sets written by people are short: look back
+        // linearly; long generated ones get a set.
         let mut seen = std::collections::BTreeSet::new();
+        let mut first_time = |i: usize, l: u32| {
+            if set.0.len() <= 16 {
+                !set.0[..i].contains(&Atom::Lexicon(l))
+            } else {
+                seen.insert(l)
+            }
+        };
         let min_number = set.0.iter().filter_map(|a| if let Atom::Number(m) = a { Some(*m) } else { None }).min();
         let mut numbers_done = false;
-        for a in &set.0 {
+        for (i, a) in set.0.iter().enumerate() {
             match a {
-                Atom::Lexicon(l) if seen.insert(*l) => v.extend(self.lexicon(*l)),
+                Atom::Lexicon(l) if first_time(i, *l) => v.extend(self.lexicon(*l)),
                 Atom::Lexicon(_) => {}
                 Atom::Number(_) if !numbers_done => {
                     numbers_done = true;
@@ -87,10 +96,8 @@ impl<'a> Ctx<'a> {
                 Atom::Number(_) => {}
             }
         }
-        if set.0.len() > 1 {
-            v.sort_by_key(|h| (h.tok.0, h.orig.0, h.orig.1));
-        }
-        v
+        v.sort_by_key(|h| (h.tok.0, h.orig.0, h.orig.1));
+        Occ::Refs(v)
     }
 
     /// Whether the condition holds.
@@ -126,13 +133,18 @@ impl<'a> Ctx<'a> {
 
     /// The first pair (a, b) of occurrences at most `within` tokens apart.
     fn near(&self, a: &Set<u32>, b: &Set<u32>, within: u32, ordered: bool) -> Option<(&'a Hit, &'a Hit)> {
+        // Most `near`s fail because one side is absent: find out before
+        // gathering and sorting occurrences.
+        if !self.present(a) || !self.present(b) {
+            return None;
+        }
         let xs = self.occurrences(a);
         if xs.is_empty() {
             return None;
         }
         let ys = self.occurrences(b);
         let longest = ys.iter().map(|h| h.tok.1 - h.tok.0).max()?;
-        for x in xs {
+        for x in xs.iter() {
             // Candidates start no earlier than could still reach x.
             let lo = x.tok.0.saturating_sub(within + longest + 1);
             let mut from = ys.partition_point(|y| y.tok.0 < lo);
@@ -142,11 +154,11 @@ impl<'a> Ctx<'a> {
                 // which made `seq(a, b, 100000)` quadratic on "b b b ... a a a".
                 from = from.max(ys.partition_point(|y| y.orig.0 < x.orig.1));
             }
-            for y in &ys[from..] {
+            for y in (from..ys.len()).map(|i| ys.get(i)) {
                 if y.tok.0 > x.tok.1 + within {
                     break;
                 }
-                if std::ptr::eq(x, *y) {
+                if std::ptr::eq(x, y) {
                     continue;
                 }
                 let gap_after = y.tok.0 as i64 - x.tok.1 as i64; // y after x
@@ -157,7 +169,7 @@ impl<'a> Ctx<'a> {
                     gap_after <= within as i64 && gap_before <= within as i64 && !overlap_same_term(x, y)
                 };
                 if ok {
-                    return Some((x, *y));
+                    return Some((x, y));
                 }
             }
         }
@@ -171,7 +183,8 @@ impl<'a> Ctx<'a> {
         // end) reach, found once per call rather than by counting characters
         // for each occurrence (quadratic for `first(a, 100000)` over many).
         let mut bounds: Vec<Option<Option<usize>>> = vec![None; self.segments.len()];
-        self.occurrences(set).into_iter().filter(move |h| {
+        let occ = self.occurrences(set);
+        (0..occ.len()).map(move |i| occ.get(i)).filter(move |h| {
             let (i, seg) = segment_of(self.segments, h.orig.0 as usize);
             let text = &self.text[seg.clone()];
             let s = (h.orig.0 as usize).saturating_sub(seg.start);
@@ -203,11 +216,11 @@ impl<'a> Ctx<'a> {
     pub fn witness(&self, e: &Expr<u32>, out: &mut Vec<&'a Hit>) {
         match e {
             Expr::Any(s) | Expr::Count { set: s, .. } => {
-                out.extend(self.occurrences(s).into_iter().take(MAX_WITNESSES))
+                out.extend(self.occurrences(s).iter().take(MAX_WITNESSES))
             }
             Expr::All(v) => {
                 for s in v {
-                    out.extend(self.occurrences(s).into_iter().take(MAX_WITNESSES));
+                    out.extend(self.occurrences(s).iter().take(MAX_WITNESSES));
                 }
             }
             // What is absent is no evidence, but a negated upper bound or a
@@ -215,7 +228,7 @@ impl<'a> Ctx<'a> {
             Expr::Not(inner) => match &**inner {
                 Expr::Not(e) => self.witness(e, out),
                 Expr::Count { set, cmp: Cmp::Lt | Cmp::Le | Cmp::Eq, .. } => {
-                    out.extend(self.occurrences(set).into_iter().take(MAX_WITNESSES))
+                    out.extend(self.occurrences(set).iter().take(MAX_WITNESSES))
                 }
                 _ => {}
             },
@@ -234,6 +247,46 @@ impl<'a> Ctx<'a> {
             Expr::Position { set, chars, from_end } => {
                 out.extend(self.position(set, *chars, *from_end).take(MAX_WITNESSES));
             }
+        }
+    }
+}
+
+/// Occurrences of a set: a lexicon's hits in place, or references gathered
+/// from several lexicons.
+enum Occ<'a> {
+    Slice(&'a [Hit]),
+    Refs(Vec<&'a Hit>),
+}
+
+impl<'a> Occ<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Occ::Slice(s) => s.len(),
+            Occ::Refs(v) => v.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, i: usize) -> &'a Hit {
+        match self {
+            Occ::Slice(s) => &s[i],
+            Occ::Refs(v) => v[i],
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a Hit> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// The index of the first occurrence for which `pred` is false
+    /// (occurrences for which it holds come first).
+    fn partition_point(&self, pred: impl Fn(&Hit) -> bool) -> usize {
+        match self {
+            Occ::Slice(s) => s.partition_point(pred),
+            Occ::Refs(v) => v.partition_point(|h| pred(h)),
         }
     }
 }

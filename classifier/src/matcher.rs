@@ -166,32 +166,33 @@ impl Pack {
                     hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
                 }
             };
-            for t in proj_tokens {
-                let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
-                if let Some(nfa) = &self.anchored {
-                    // Walk the automaton from the token start; it dies as soon
-                    // as no term continues this way.
-                    let mut sid = nfa.start_state(Anchored::Yes).expect("NFAs support anchored searches");
-                    for (k, &b) in text.as_bytes()[s..].iter().enumerate() {
-                        sid = nfa.next_state(Anchored::Yes, sid, b);
-                        if !nfa.is_special(sid) {
-                            continue;
-                        }
-                        if nfa.is_dead(sid) {
-                            break;
-                        }
-                        if nfa.is_match(sid) {
-                            let end = s + k + 1;
-                            for i in 0..nfa.match_len(sid) {
-                                let pid = nfa.match_pattern(sid, i);
-                                // A state also holds the terms that are suffixes of its own:
-                                // those start later and are found from their own token.
-                                if end - nfa.pattern_len(pid) == s {
-                                    report(text, &self.anchored_patterns[pid.as_usize()], s, end, &mut add);
-                                }
-                            }
-                        }
+            // In the deobfuscated projection only a walk that reaches a
+            // changed token can add anything: a term spans at most
+            // `anchored_max_tokens` tokens, so walks from tokens further
+            // before the next changed one are skipped (most of a long text
+            // with one leetspeak word).
+            let mut next_changed = usize::MAX;
+            let reaches_change: Vec<bool> = if deob {
+                let mut v = vec![false; proj_tokens.len()];
+                for i in (0..proj_tokens.len()).rev() {
+                    if proj_tokens[i].flags != 0 {
+                        next_changed = i;
                     }
+                    v[i] = next_changed != usize::MAX && next_changed - i < self.anchored_max_tokens;
+                }
+                v
+            } else {
+                Vec::new()
+            };
+            for (ti, t) in proj_tokens.iter().enumerate() {
+                let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
+                if deob && !reaches_change[ti] {
+                    continue;
+                }
+                if let Some(nfa) = &self.anchored {
+                    walk_anchored(nfa, text, s, &mut |pid, end| {
+                        report(text, &self.anchored_patterns[pid], s, end, &mut add)
+                    });
                 }
                 let word = &text[s..e];
                 if !(deob && t.flags == 0) {
@@ -203,9 +204,13 @@ impl Pack {
                     }
                 }
             }
-            if let Some(ac) = &self.floating {
-                for m in ac.find_overlapping_iter(text) {
-                    report(text, &self.floating_patterns[m.pattern().as_usize()], m.start(), m.end(), &mut add);
+            if let Some(nfa) = &self.floating {
+                for (s, &b) in text.as_bytes().iter().enumerate() {
+                    if self.floating_first[b as usize] {
+                        walk_anchored(nfa, text, s, &mut |pid, end| {
+                            report(text, &self.floating_patterns[pid], s, end, &mut add)
+                        });
+                    }
                 }
             }
         }
@@ -263,6 +268,38 @@ impl Pack {
             }
             if within_one_edit(word, &t.text) {
                 t.postings.iter().for_each(&mut *found);
+            }
+        }
+    }
+}
+
+/// Walks `nfa` anchored at byte `s` of `text` and calls `found(pattern,
+/// end)` for every term that starts exactly at `s`. The walk dies as soon as
+/// no term continues this way.
+fn walk_anchored(
+    nfa: &aho_corasick::nfa::contiguous::NFA,
+    text: &str,
+    s: usize,
+    found: &mut dyn FnMut(usize, usize),
+) {
+    let mut sid = nfa.start_state(Anchored::Yes).expect("NFAs support anchored searches");
+    for (k, &b) in text.as_bytes()[s..].iter().enumerate() {
+        sid = nfa.next_state(Anchored::Yes, sid, b);
+        if !nfa.is_special(sid) {
+            continue;
+        }
+        if nfa.is_dead(sid) {
+            break;
+        }
+        if nfa.is_match(sid) {
+            let end = s + k + 1;
+            for i in 0..nfa.match_len(sid) {
+                let pid = nfa.match_pattern(sid, i);
+                // A state also holds the terms that are suffixes of its own:
+                // those start later and are found from their own start.
+                if end - nfa.pattern_len(pid) == s {
+                    found(pid.as_usize(), end);
+                }
             }
         }
     }

@@ -285,11 +285,13 @@ impl Normalizer {
         // ("rot13", "read this backwards"): an attacker has to tell the model
         // how to decode, and ordinary text never pays for a second pass.
         let base = &out[0];
-        let rot = (self.steps.rot13 && names_any(&base.text, ROT13_CUES)).then(|| {
+        let (rot13_cue, reverse_cue) =
+            if self.steps.rot13 || self.steps.reverse { announced_decodings(&base.text) } else { (false, false) };
+        let rot = (self.steps.rot13 && rot13_cue).then(|| {
             let chars = base.chars.iter().map(|c| PChar { ch: rot13(c.ch), flags: c.flags | flags::ROT13, ..*c });
             Projection::from_chars(ProjectionKind::Rot13, chars.collect())
         });
-        let reversed = (self.steps.reverse && names_any(&base.text, REVERSE_CUES)).then(|| {
+        let reversed = (self.steps.reverse && reverse_cue).then(|| {
             let chars = base.chars.iter().rev().map(|c| PChar { flags: c.flags | flags::REVERSED, ..*c });
             Projection::from_chars(ProjectionKind::Reversed, chars.collect())
         });
@@ -508,8 +510,30 @@ const REVERSE_CUES: &[&str] = &[
     "معكوس",
 ];
 
-fn names_any(folded: &str, cues: &[&str]) -> bool {
-    cues.iter().any(|c| folded.contains(c))
+/// Whether the text holds a ROT13 cue and a reverse cue, in one pass over it.
+fn announced_decodings(folded: &str) -> (bool, bool) {
+    static CUES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    // A DFA: one table lookup per byte over the whole text (an NFA's
+    // overlapping search cost five times more, callgrind).
+    let ac = CUES.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(ROT13_CUES.iter().chain(REVERSE_CUES))
+            .expect("a few short literals")
+    });
+    let (mut rot, mut rev) = (false, false);
+    for m in ac.find_iter(folded) {
+        if m.pattern().as_usize() < ROT13_CUES.len() {
+            rot = true;
+        } else {
+            rev = true;
+        }
+        if rot && rev {
+            break;
+        }
+    }
+    (rot, rev)
 }
 
 fn rot13(c: char) -> char {
