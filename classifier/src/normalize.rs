@@ -225,6 +225,10 @@ impl Projection {
 #[derive(Clone, Copy, Debug)]
 pub struct Normalizer {
     steps: Steps,
+    /// With a pack: how far (in characters) a term can reach, so that the
+    /// deobfuscated projection only needs the text around what changed.
+    /// `None`: the whole text.
+    reach: Option<usize>,
 }
 
 /// Base64 runs shorter than this are left alone (too likely to be ids or words).
@@ -235,7 +239,17 @@ const BASE64_MAX_RUNS: usize = 16;
 impl Normalizer {
     /// A normaliser with the given steps.
     pub fn new(steps: Steps) -> Normalizer {
-        Normalizer { steps }
+        Normalizer { steps, reach: None }
+    }
+
+    /// Builds the deobfuscated projection only around the characters it
+    /// changes, `reach` characters either side, cut at word boundaries
+    /// (windows joined by U+0001, which no term contains). A term of at most
+    /// `reach / 2` characters then finds the same deobfuscated matches as over
+    /// the whole text: matches there only count when they cover a changed
+    /// character.
+    pub fn with_reach(self, reach: usize) -> Normalizer {
+        Normalizer { reach: Some(reach), ..self }
     }
 
     /// The steps in use.
@@ -267,7 +281,7 @@ impl Normalizer {
         });
         let mut out = Vec::with_capacity(3);
         let deob = if self.steps.confusables || self.steps.despace || self.steps.leet {
-            self.deobfuscate(&base.chars)
+            self.deobfuscate(&base.chars, base.text.is_ascii())
         } else {
             None
         };
@@ -374,7 +388,80 @@ impl Normalizer {
         }
     }
 
-    fn deobfuscate(&self, base: &[PChar]) -> Option<Vec<PChar>> {
+    /// `ascii`: the folded text is ASCII (then it has no homoglyphs, and
+    /// spelled-out letters are found on bytes).
+    fn deobfuscate(&self, base: &[PChar], ascii: bool) -> Option<Vec<PChar>> {
+        let has_confusable_words = self.steps.confusables
+            && !ascii
+            && base.iter().any(|c| confusable(c.ch).is_some())
+            && !confusable_words(base).is_empty();
+        match self.reach {
+            // Homoglyph mapping changes which words read as leetspeak, so it
+            // is done over the whole text.
+            Some(reach) if !has_confusable_words => self.deobfuscate_around_changes(base, reach, ascii),
+            _ => self.deobfuscate_whole(base),
+        }
+    }
+
+    /// Leetspeak and spelled-out letters undone in windows around them (see
+    /// [`Normalizer::with_reach`]).
+    fn deobfuscate_around_changes(&self, base: &[PChar], reach: usize, ascii: bool) -> Option<Vec<PChar>> {
+        let leet = if self.steps.leet && base.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
+            leet_words(base)
+        } else {
+            Vec::new()
+        };
+        let may_spell = self.steps.despace && if ascii { ascii_spelled_run(base) } else { has_spelled_run(base) };
+        let spelled = if may_spell { spelled_runs(base) } else { Vec::new() };
+        if leet.is_empty() && spelled.is_empty() {
+            return None;
+        }
+        // Windows: each change, `reach` characters either side, widened to
+        // word boundaries (at most WORD_SLACK more), merged when they touch.
+        const WORD_SLACK: usize = 256;
+        let is_boundary = |i: usize| i == 0 || i >= base.len() || !is_word_char(base[i - 1].ch) || !is_word_char(base[i].ch);
+        let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut changes: Vec<&std::ops::Range<usize>> = leet.iter().chain(&spelled).collect();
+        changes.sort_by_key(|r| r.start);
+        for r in changes {
+            let mut start = r.start.saturating_sub(reach);
+            let floor = start.saturating_sub(WORD_SLACK);
+            while start > floor && !is_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (r.end + reach).min(base.len());
+            let ceil = (end + WORD_SLACK).min(base.len());
+            while end < ceil && !is_boundary(end) {
+                end += 1;
+            }
+            match windows.last_mut() {
+                Some(last) if start <= last.end => last.end = last.end.max(end),
+                _ => windows.push(start..end),
+            }
+        }
+        let mut out = Vec::new();
+        let (mut li, mut changed) = (0, false);
+        for w in windows {
+            if let Some(prev) = out.last().copied() {
+                let PChar { orig_end, .. } = prev;
+                out.push(PChar { ch: '\u{1}', orig_start: orig_end, orig_end, flags: 0 });
+            }
+            let mut copy = base[w.clone()].to_vec();
+            while li < leet.len() && leet[li].end <= w.end {
+                let r = &leet[li];
+                if r.start >= w.start {
+                    changed |= map_leet(&mut copy[r.start - w.start..r.end - w.start]);
+                }
+                li += 1;
+            }
+            let (joined, did) = if self.steps.despace { join_spelled(copy) } else { (copy, false) };
+            changed |= did;
+            out.extend(joined);
+        }
+        changed.then_some(out)
+    }
+
+    fn deobfuscate_whole(&self, base: &[PChar]) -> Option<Vec<PChar>> {
         // Find what there is to undo before copying anything: most text has
         // nothing, and many texts have a digit that is not leetspeak.
         let despace = self.steps.despace && has_spelled_run(base);
@@ -404,16 +491,7 @@ impl Normalizer {
             if !words.is_empty() {
                 let mut copy = out.take().unwrap_or_else(|| base.to_vec());
                 for r in words {
-                    let last = r.end - 1;
-                    for k in r {
-                        let c = &mut copy[k];
-                        // "1" is "i" inside a word (1nstruct1ons) but "l" at its end (m0d31).
-                        let mapped = if c.ch == '1' && k == last { Some('l') } else { leet(c.ch) };
-                        if let Some(m) = mapped {
-                            c.ch = m;
-                            c.flags |= flags::LEET;
-                        }
-                    }
+                    map_leet(&mut copy[r]);
                 }
                 out = Some(copy);
             }
@@ -768,6 +846,80 @@ fn leet_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
             (letters >= 2 && body.iter().any(|c| leet(c.ch).is_some())).then(|| r.start + lead..r.end - trail)
         })
         .collect()
+}
+
+/// Maps the leetspeak of one word in place; whether anything changed.
+fn map_leet(word: &mut [PChar]) -> bool {
+    let last = word.len().saturating_sub(1);
+    let mut changed = false;
+    for (k, c) in word.iter_mut().enumerate() {
+        // "1" is "i" inside a word (1nstruct1ons) but "l" at its end (m0d31).
+        let mapped = if c.ch == '1' && k == last { Some('l') } else { leet(c.ch) };
+        if let Some(m) = mapped {
+            c.ch = m;
+            c.flags |= flags::LEET;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Stretches where [`join_spelled`] may join letters: three or more single
+/// letters, each after one separator (a superset of what it joins).
+fn spelled_runs(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
+    let single = |i: usize| {
+        chars[i].ch.is_alphanumeric()
+            && (i == 0 || !is_word_char(chars[i - 1].ch))
+            && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !single(i) {
+            i += 1;
+            continue;
+        }
+        let (start, mut last, mut letters) = (i, i, 1);
+        while last + 2 < chars.len() && !is_word_char(chars[last + 1].ch) && single(last + 2) {
+            last += 2;
+            letters += 1;
+        }
+        if letters >= 3 {
+            out.push(start..last + 1);
+        }
+        i = last + 1;
+    }
+    out
+}
+
+/// [`has_spelled_run`] for ASCII text, on the characters' bytes (a quarter
+/// of the work: no `char` classification, 1 byte read per character).
+fn ascii_spelled_run(chars: &[PChar]) -> bool {
+    let is_sep = |c: u8| matches!(c, b' ' | b'.' | b'*' | b'/' | b'+' | b',' | b'|' | b'~');
+    let byte = |i: usize| chars[i].ch as u8;
+    let mut run = 0;
+    let mut last_single: Option<usize> = None;
+    for i in 0..chars.len() {
+        if !byte(i).is_ascii_alphanumeric() {
+            continue;
+        }
+        let single = (i == 0 || !byte(i - 1).is_ascii_alphanumeric())
+            && (i + 1 >= chars.len() || !byte(i + 1).is_ascii_alphanumeric());
+        if !single {
+            run = 0;
+            last_single = None;
+            continue;
+        }
+        run = match last_single {
+            Some(j) if j + 2 == i && is_sep(byte(i - 1)) => run + 1,
+            _ => 1,
+        };
+        if run >= 3 {
+            return true;
+        }
+        last_single = Some(i);
+    }
+    false
 }
 
 /// Whether three single letters follow each other with one separator

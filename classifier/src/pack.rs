@@ -376,6 +376,11 @@ fn max_tokens(term: &[u8]) -> usize {
     }
 }
 
+/// Characters in a term.
+fn term_chars(term: &[u8]) -> usize {
+    term.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
 impl Pack {
     pub(crate) fn from_data(data: PackData) -> Result<Pack, Error> {
         let lexicons = data.lexicons.len() as u32;
@@ -460,7 +465,10 @@ impl Pack {
         for k in &floating_keys {
             floating_first[k[0] as usize] = true;
         }
-        let normalizer = Normalizer::new(data.meta.steps);
+        // A deobfuscated match covers at most the longest term; spelled-out
+        // letters take up to twice as many characters in the original.
+        let longest = anchored_keys.iter().chain(&floating_keys).map(|k| term_chars(k)).max().unwrap_or(0);
+        let normalizer = Normalizer::new(data.meta.steps).with_reach(2 * longest + 2);
         Ok(Pack {
             data,
             fuzzy_terms,
