@@ -591,12 +591,12 @@ const REVERSE_CUES: &[&str] = &[
 /// Whether the text holds a ROT13 cue and a reverse cue, in one pass over it.
 fn announced_decodings(folded: &str) -> (bool, bool) {
     static CUES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    // A DFA: one table lookup per byte over the whole text (an NFA's
-    // overlapping search cost five times more, callgrind).
+    // Leftmost-first, non-overlapping: aho-corasick can then search with its
+    // packed SIMD prefilter where the target has one (an overlapping NFA
+    // search walked every byte: 2.4% of all instructions, callgrind).
     let ac = CUES.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .prefilter(false)
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(ROT13_CUES.iter().chain(REVERSE_CUES))
             .expect("a few short literals")
     });
@@ -828,24 +828,42 @@ fn leet(c: char) -> Option<char> {
 
 /// Words (ranges, punctuation trimmed) that mix ASCII letters and leet characters.
 fn leet_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
-    runs(chars, |c| c.is_ascii_alphanumeric() || leet(c).is_some())
-        .into_iter()
-        .filter_map(|r| {
-            let word = &chars[r.clone()];
-            // Punctuation around a word ("hello!", "|x|") is not leetspeak.
-            let lead = word.iter().take_while(|c| matches!(c.ch, '!' | '|')).count();
-            let trail = word[lead..].iter().rev().take_while(|c| matches!(c.ch, '!' | '|' | '$' | '@')).count();
-            let word = &word[lead..word.len() - trail];
-            let letters = word.iter().filter(|c| c.ch.is_ascii_alphabetic()).count();
-            // "covid19" or "gpt35" are words with a number, not leetspeak: a
-            // trailing run of two or more digits only counts with leet before
-            // it. A single trailing digit does ("tun3"); "gpt4" then reads
-            // "gpta", which matches nothing.
-            let trailing_digits = word.iter().rev().take_while(|c| c.ch.is_ascii_digit()).count();
-            let body = if trailing_digits >= 2 { &word[..word.len() - trailing_digits] } else { word };
-            (letters >= 2 && body.iter().any(|c| leet(c.ch).is_some())).then(|| r.start + lead..r.end - trail)
-        })
-        .collect()
+    let in_word = |c: char| c.is_ascii_alphanumeric() || leet(c).is_some();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !in_word(chars[i].ch) {
+            i += 1;
+            continue;
+        }
+        // One pass per word; most words hold no leet character at all and
+        // are passed over without a second look.
+        let start = i;
+        let mut any_leet = false;
+        while i < chars.len() && in_word(chars[i].ch) {
+            any_leet |= leet(chars[i].ch).is_some();
+            i += 1;
+        }
+        if !any_leet {
+            continue;
+        }
+        let word = &chars[start..i];
+        // Punctuation around a word ("hello!", "|x|") is not leetspeak.
+        let lead = word.iter().take_while(|c| matches!(c.ch, '!' | '|')).count();
+        let trail = word[lead..].iter().rev().take_while(|c| matches!(c.ch, '!' | '|' | '$' | '@')).count();
+        let word = &word[lead..word.len() - trail];
+        let letters = word.iter().filter(|c| c.ch.is_ascii_alphabetic()).count();
+        // "covid19" or "gpt35" are words with a number, not leetspeak: a
+        // trailing run of two or more digits only counts with leet before
+        // it. A single trailing digit does ("tun3"); "gpt4" then reads
+        // "gpta", which matches nothing.
+        let trailing_digits = word.iter().rev().take_while(|c| c.ch.is_ascii_digit()).count();
+        let body = if trailing_digits >= 2 { &word[..word.len() - trailing_digits] } else { word };
+        if letters >= 2 && body.iter().any(|c| leet(c.ch).is_some()) {
+            out.push(start + lead..i - trail);
+        }
+    }
+    out
 }
 
 /// Maps the leetspeak of one word in place; whether anything changed.
