@@ -7,7 +7,8 @@
 //!    classifier into `$OUT_DIR/default.dgpack`.
 //! 2. **The core-wasm module** (`classifier/module`) and **the web bindings**
 //!    (`web-demo`), built for `wasm32-unknown-unknown` with profile `wasm` by
-//!    one nested `cargo build`. It has its own target directory,
+//!    one nested `cargo build`; the module is embedded without its `name`
+//!    section. It has its own target directory,
 //!    `<target>/wasm-artefacts` (`<target>` is `$CARGO_TARGET_DIR` or the
 //!    workspace's `target/`), so it never waits on the outer build's lock and
 //!    `cargo build`, `cargo check` and IDEs share one copy.
@@ -51,7 +52,9 @@ fn main() {
     write(&out.join("default.dgpack"), &default_pack());
 
     let wasm_dir = build_wasm_crates(&root);
-    copy(&wasm_dir.join("distillguard_module.wasm"), &out.join("distillguard.wasm"));
+    let module = wasm_dir.join("distillguard_module.wasm");
+    let bytes = std::fs::read(&module).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", module.display())));
+    write(&out.join("distillguard.wasm"), &without_name_section(&bytes));
 
     let pkg = out.join("web-pkg");
     let _ = std::fs::remove_dir_all(&pkg);
@@ -150,9 +153,38 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
 }
 
-fn copy(from: &Path, to: &Path) {
-    std::fs::copy(from, to)
-        .unwrap_or_else(|e| fail(&format!("cannot copy {} to {}: {e}", from.display(), to.display())));
+/// The module without its `name` custom section (function names for
+/// debuggers, about a tenth of the module): edge hosts never show them, and
+/// a trap is reported as an error either way. Every other section is copied
+/// as it is.
+fn without_name_section(wasm: &[u8]) -> Vec<u8> {
+    fn leb(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = *b.get(i)?;
+            i += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some((value, i));
+            }
+            shift += 7;
+        }
+    }
+    let mut out = wasm[..8.min(wasm.len())].to_vec();
+    let mut i = 8;
+    while i < wasm.len() {
+        let Some((len, body)) = leb(wasm, i + 1) else { fail("the core module is not valid wasm (section header)") };
+        let end = body + len;
+        if end > wasm.len() {
+            fail("the core module is not valid wasm (section length)");
+        }
+        let is_name = wasm[i] == 0 && leb(wasm, body).is_some_and(|(n, s)| wasm.get(s..s + n) == Some(b"name"));
+        if !is_name {
+            out.extend_from_slice(&wasm[i..end]);
+        }
+        i = end;
+    }
+    out
 }
 
 /// Stops the build with a message that says what to do.

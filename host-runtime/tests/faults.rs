@@ -27,6 +27,7 @@ fn module_has_no_imports_and_exports_the_abi() {
         "dg_free",
         "dg_load_pack",
         "dg_classify",
+        "dg_classify_segments",
         "dg_result_ptr",
         "dg_result_len",
     ] {

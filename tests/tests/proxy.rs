@@ -635,8 +635,10 @@ fn the_example_config_loads_and_validates() {
 async fn classifier_errors_fail_open_or_closed_and_overload_is_bounded() {
     let up = upstream().await;
     // Fuel for loading the pack (it scales with the pack's size) but not
-    // for classifying a short prompt: every classification runs out.
-    let starved = distillguard_host::wasm::HostLimits { fuel_base: 0, fuel_per_byte: 5000, ..Default::default() };
+    // for classifying a short prompt: every classification runs out. (The
+    // request's fuel counts the framed segments, 5 bytes per segment more
+    // than its text.)
+    let starved = distillguard_host::wasm::HostLimits { fuel_base: 0, fuel_per_byte: 1000, ..Default::default() };
     for (fail, status) in [(FailMode::Open, StatusCode::OK), (FailMode::Closed, StatusCode::SERVICE_UNAVAILABLE)] {
         let mut c = config(&up.url(), Mode::Block, Some(weak_pack()));
         c.fail = fail;
