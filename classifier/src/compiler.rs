@@ -668,7 +668,14 @@ impl PackCompiler {
         if cx.errors.len() > before {
             return None;
         }
-        Some(Rule { id, category: category?, weight: w, description: r.description.clone(), when: when_expr, roles: roles? })
+        Some(Rule {
+            id,
+            category: category?,
+            weight: w,
+            description: r.description.clone(),
+            when: when_expr,
+            roles: roles?,
+        })
     }
 
     fn case_file(&self, cx: &mut Ctx<'_>, path: &str, text: &str, rule_ids: &BTreeSet<&str>, out: &mut Vec<Case>) {

@@ -154,7 +154,7 @@ impl<'a> Ctx<'a> {
                 // which made `seq(a, b, 100000)` quadratic on "b b b ... a a a".
                 from = from.max(ys.partition_point(|y| y.orig.0 < x.orig.1));
             }
-            for y in (from..ys.len()).map(|i| ys.get(i)) {
+            for y in ys.iter().skip(from) {
                 if y.tok.0 > x.tok.1 + within {
                     break;
                 }
@@ -215,9 +215,7 @@ impl<'a> Ctx<'a> {
     /// The occurrences that made a (true) condition true, for evidence.
     pub fn witness(&self, e: &Expr<u32>, out: &mut Vec<&'a Hit>) {
         match e {
-            Expr::Any(s) | Expr::Count { set: s, .. } => {
-                out.extend(self.occurrences(s).iter().take(MAX_WITNESSES))
-            }
+            Expr::Any(s) | Expr::Count { set: s, .. } => out.extend(self.occurrences(s).iter().take(MAX_WITNESSES)),
             Expr::All(v) => {
                 for s in v {
                     out.extend(self.occurrences(s).iter().take(MAX_WITNESSES));

@@ -276,12 +276,7 @@ impl Pack {
 /// Walks `nfa` anchored at byte `s` of `text` and calls `found(pattern,
 /// end)` for every term that starts exactly at `s`. The walk dies as soon as
 /// no term continues this way.
-fn walk_anchored(
-    nfa: &aho_corasick::nfa::contiguous::NFA,
-    text: &str,
-    s: usize,
-    found: &mut dyn FnMut(usize, usize),
-) {
+fn walk_anchored(nfa: &aho_corasick::nfa::contiguous::NFA, text: &str, s: usize, found: &mut dyn FnMut(usize, usize)) {
     let mut sid = nfa.start_state(Anchored::Yes).expect("NFAs support anchored searches");
     for (k, &b) in text.as_bytes()[s..].iter().enumerate() {
         sid = nfa.next_state(Anchored::Yes, sid, b);

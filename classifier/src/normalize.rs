@@ -406,11 +406,12 @@ impl Normalizer {
     /// Leetspeak and spelled-out letters undone in windows around them (see
     /// [`Normalizer::with_reach`]).
     fn deobfuscate_around_changes(&self, base: &[PChar], reach: usize, ascii: bool) -> Option<Vec<PChar>> {
-        let leet = if self.steps.leet && base.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
-            leet_words(base)
-        } else {
-            Vec::new()
-        };
+        let leet =
+            if self.steps.leet && base.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
+                leet_words(base)
+            } else {
+                Vec::new()
+            };
         let may_spell = self.steps.despace && if ascii { ascii_spelled_run(base) } else { has_spelled_run(base) };
         let spelled = if may_spell { spelled_runs(base) } else { Vec::new() };
         if leet.is_empty() && spelled.is_empty() {
@@ -419,7 +420,8 @@ impl Normalizer {
         // Windows: each change, `reach` characters either side, widened to
         // word boundaries (at most WORD_SLACK more), merged when they touch.
         const WORD_SLACK: usize = 256;
-        let is_boundary = |i: usize| i == 0 || i >= base.len() || !is_word_char(base[i - 1].ch) || !is_word_char(base[i].ch);
+        let is_boundary =
+            |i: usize| i == 0 || i >= base.len() || !is_word_char(base[i - 1].ch) || !is_word_char(base[i].ch);
         let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
         let mut changes: Vec<&std::ops::Range<usize>> = leet.iter().chain(&spelled).collect();
         changes.sort_by_key(|r| r.start);

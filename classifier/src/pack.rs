@@ -16,8 +16,8 @@
 
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
-use crate::segment::RoleSet;
 use crate::normalize::{Normalizer, Steps};
+use crate::segment::RoleSet;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -372,11 +372,11 @@ fn max_tokens(term: &[u8]) -> usize {
     if term.is_ascii() {
         term.split(|b| !b.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).count()
     } else {
-        term.iter().filter(|&&b| (b as i8) >= -0x40).count() // bytes that start a character
+        term_chars(term)
     }
 }
 
-/// Characters in a term.
+/// Characters in a term (the bytes that start one).
 fn term_chars(term: &[u8]) -> usize {
     term.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }

@@ -5,9 +5,9 @@ use crate::matcher::{Hit, Scan};
 use crate::normalize::flags;
 use crate::pack::{Category, Label, Pack};
 use crate::segment::{Role, RoleSet, Segment};
-use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// A byte range of the original text, with the text itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

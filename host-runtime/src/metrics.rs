@@ -1,9 +1,9 @@
 //! Evaluation on labelled data: precision, recall, F1 and false-positive
 //! rate, overall, per category and per any field of the records.
 
+use crate::prompt::Prompt;
 use distillguard::{Label, Verdict};
 use serde::Serialize;
-use crate::prompt::Prompt;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -166,7 +166,6 @@ pub struct Report {
 /// The score from which a verdict counts as (weak) evidence: `serve`'s
 /// default campaign evidence floor.
 pub const EVIDENCE_FLOOR: f64 = 0.15;
-
 
 fn field_value(v: Option<&Value>) -> String {
     match v {

@@ -297,13 +297,12 @@ impl WasmPool {
             None => self.fresh()?,
         };
         let fuel = limits.fuel_base.saturating_add(limits.fuel_per_byte.saturating_mul(text.len() as u64));
-        let result =
-            slot.store.set_fuel(fuel).map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
-                call_with_buffer(&mut slot, text, |s, ptr, len| {
-                    let f = if segments { &s.classify_segments } else { &s.classify };
-                    f.call(&mut s.store, (ptr, len))
-                })
-            });
+        let result = slot.store.set_fuel(fuel).map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
+            call_with_buffer(&mut slot, text, |s, ptr, len| {
+                let f = if segments { &s.classify_segments } else { &s.classify };
+                f.call(&mut s.store, (ptr, len))
+            })
+        });
         match &result {
             Err(HostError::Trap(_) | HostError::OutOfFuel) => {
                 self.stats.lock().expect("stats lock").replaced += 1;

@@ -28,7 +28,8 @@ pub fn records(rel: &str) -> Vec<Record> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let v: Value = serde_json::from_str(l).expect("valid JSONL");
-            let prompt = Prompt::from_record(v.as_object().expect("an object")).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            let prompt =
+                Prompt::from_record(v.as_object().expect("an object")).unwrap_or_else(|e| panic!("{rel}: {e}"));
             Record {
                 id: v["id"].as_str().unwrap_or("").to_string(),
                 prompt,

@@ -2,8 +2,8 @@
 //! pack or engine change makes detection worse than the published numbers.
 
 use distillguard::{default_pack, Label};
-use distillguard_host::metrics::{Counts, Item, Report};
 use distillguard::{Role, Segment};
+use distillguard_host::metrics::{Counts, Item, Report};
 use distillguard_tests::{records, records_in, Record};
 
 /// The bars. Issue 12 asks, on the shared corpora, for precision 0.97,
@@ -88,7 +88,8 @@ fn operator_system_prompts_are_not_alarms() {
     let (mut alarms, mut missed) = (Vec::new(), Vec::new());
     for (i, rec) in operators.iter().enumerate() {
         let system = rec.prompt.display();
-        let ask = |user: &str| pack.classify_segments(&[Segment::new(Role::System, &system), Segment::new(Role::User, user)]);
+        let ask =
+            |user: &str| pack.classify_segments(&[Segment::new(Role::System, &system), Segment::new(Role::User, user)]);
         let v = ask(QUESTIONS[i % QUESTIONS.len()]);
         if v.label == Label::Extraction {
             alarms.push(format!("{} {:?}", rec.id, v.evidence.iter().map(|e| &e.rule).collect::<Vec<_>>()));
@@ -98,7 +99,12 @@ fn operator_system_prompts_are_not_alarms() {
         }
     }
     assert!(alarms.is_empty(), "{} of {} operator system prompts alarm: {alarms:?}", alarms.len(), operators.len());
-    assert!(missed.is_empty(), "leak requests after {} of {} operator prompts missed: {missed:?}", missed.len(), operators.len());
+    assert!(
+        missed.is_empty(),
+        "leak requests after {} of {} operator prompts missed: {missed:?}",
+        missed.len(),
+        operators.len()
+    );
 }
 
 /// Fresh probe rounds never used for tuning (`tests/data/heldout`, written
@@ -130,7 +136,12 @@ fn evidence_coverage() {
     recs.extend(records_in("probes"));
     let r = report(&recs, &[]);
     let c = r.evidence_coverage().unwrap_or(0.0);
-    assert!(c >= EVIDENCE, "evidence coverage {c:.4} < {EVIDENCE} ({} of {})", r.evidenced, r.overall.tp + r.overall.fn_);
+    assert!(
+        c >= EVIDENCE,
+        "evidence coverage {c:.4} < {EVIDENCE} ({} of {})",
+        r.evidenced,
+        r.overall.tp + r.overall.fn_
+    );
 }
 
 #[test]
