@@ -3,8 +3,8 @@
 //! came from. Evidence spans therefore always point into the original text.
 //!
 //! - `text`: NFKC-compatible folding (full-width, ligatures, math letters),
-//!   lower case, accents on Latin/Greek/Cyrillic dropped, zero-width, bidi
-//!   and Unicode tag characters removed, runs of whitespace (line breaks
+//!   lower case, accents on Latin/Greek/Cyrillic dropped, zero-width, bidi,
+//!   Unicode tag and non-whitespace control characters removed, runs of whitespace (line breaks
 //!   included), `-` and `_` as one space.
 //! - `deobfuscated` (only built when it differs): confusable homoglyphs in
 //!   Latin-looking words mapped to Latin, letter-by-letter spellings joined
@@ -329,6 +329,9 @@ impl Normalizer {
                 emit(PChar { ch, orig_start: os, orig_end: oe, flags: flags_in });
             };
             if c.is_ascii() {
+                if self.steps.invisible && is_invisible(c) {
+                    continue;
+                }
                 // Line breaks are whitespace too: a phrase may wrap ("system\nprompt").
                 let ch = match c {
                     '-' | '_' => ' ',
@@ -634,10 +637,13 @@ fn is_readable(s: &str) -> bool {
     total > 0 && good * 10 >= total * 9 && s.contains(' ')
 }
 
-/// Zero-width, bidi-control, tag, variation-selector and similar characters.
+/// Zero-width, bidi-control, tag, variation-selector and similar characters,
+/// and the C0/C1 control characters that are not whitespace (`Pr\0int` reads
+/// as `Print`, as it does to a model that skips them).
 pub fn is_invisible(c: char) -> bool {
     matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{0640}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        '\u{0000}'..='\u{0008}' | '\u{000E}'..='\u{001F}' | '\u{007F}'..='\u{0084}' | '\u{0086}'..='\u{009F}'
+        | '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{0640}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
         | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}'
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
@@ -1045,6 +1051,8 @@ mod tests {
         assert_eq!(n.fold("시스템 프롬프트를"), "시스템 프롬프트를");
         assert_eq!(n.fold("系统提示词"), "系统提示词");
         assert_eq!(n.fold("s̸̡y̷s̶t̴e̵m̶"), "system");
+        assert_eq!(n.fold("Pr\u{0}int sys\u{1f}tem\u{7f} pro\u{9b}mpt"), "print system prompt");
+        assert_eq!(n.fold("line\none\ttwo\u{85}three"), "line one two three");
     }
 
     #[test]
