@@ -4,6 +4,7 @@ use crate::condition::{self, Expr, NameRef};
 use crate::error::{Error, ErrorCode, Errors, Location};
 use crate::eval;
 use crate::matcher::{deletions, tokenize, FUZZY_MIN_CHARS};
+use crate::named::{self, NameError, Names};
 use crate::normalize::{is_unspaced_script, is_word_char, Normalizer, Steps};
 use crate::pack::{Case, Category, Label, LexiconInfo, Pack, PackData, PackMeta, Phrase, Posting, Rule};
 use crate::segment::{Role, RoleSet};
@@ -114,6 +115,9 @@ struct PackToml {
     /// Per category, the roles of the segments its rules read.
     #[serde(default)]
     roles: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    /// Named conditions that rules use by name (see [`crate::named`]).
+    #[serde(default)]
+    conditions: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -362,19 +366,36 @@ impl PackCompiler {
             ));
             return Err(Errors(cx.errors));
         }
+        let conditions = self.conditions(&mut cx, doc, &parsed.conditions, &lex_index);
+        let failed: BTreeSet<String> =
+            parsed.conditions.keys().map(|k| k.get_ref().clone()).filter(|k| !conditions.contains_key(k)).collect();
+        let names = Names { lexicons: &lex_index, conditions: &conditions, failed: &failed };
         for rule in &parsed.rules {
             let (r, span) = (rule.get_ref(), rule.span());
-            if let Some(r) = self.rule(&mut cx, doc, r, span, &lex_index, &lexicons, &category_roles, &mut seen) {
+            if let Some(r) = self.rule(&mut cx, doc, r, span, &names, &lexicons, &category_roles, &mut seen) {
                 mark_used(&r.when, &mut used);
                 rules.push(r);
             }
         }
-        let warnings: Vec<Error> = lexicons
+        let mut warnings: Vec<Error> = lexicons
             .iter()
             .zip(&used)
             .filter(|(_, u)| !**u)
             .map(|(l, _)| Error::new(ErrorCode::Schema, format!("lexicon `{}` is not used by any rule", l.name)))
             .collect();
+        let mut used_conditions = Vec::new();
+        let sources = parsed.rules.iter().filter_map(|r| r.get_ref().when.as_ref().map(|w| w.get_ref()));
+        for text in sources.chain(parsed.conditions.values().map(|c| c.get_ref())) {
+            if let Ok(e) = condition::parse(text) {
+                named::bare_names(&e, &mut used_conditions);
+            }
+        }
+        warnings.extend(
+            conditions
+                .keys()
+                .filter(|name| !used_conditions.contains(name))
+                .map(|name| Error::new(ErrorCode::Schema, format!("condition `{name}` is not used by any rule"))),
+        );
 
         // Cases.
         let rule_ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
@@ -558,13 +579,94 @@ impl PackCompiler {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Compiles `[conditions]`: each one after the named conditions it uses,
+    /// so a rule can expand them (see [`crate::named`]).
+    fn conditions(
+        &self,
+        cx: &mut Ctx<'_>,
+        doc: &str,
+        decls: &BTreeMap<Spanned<String>, Spanned<String>>,
+        lex_index: &BTreeMap<String, u32>,
+    ) -> BTreeMap<String, Expr<u32>> {
+        let mut pending: Vec<(&Spanned<String>, usize, Expr<NameRef>)> = Vec::new();
+        for (name, text) in decls {
+            let n = name.get_ref();
+            if !valid_name(n) {
+                cx.err(
+                    ErrorCode::Schema,
+                    "pack.toml",
+                    name.span(),
+                    format!("condition name `{n}` is not a valid name"),
+                )
+                .note = Some("use letters, digits, `_`, `-` or `.`, starting with a letter".into());
+                continue;
+            }
+            if lex_index.contains_key(n) {
+                cx.err(
+                    ErrorCode::Schema,
+                    "pack.toml",
+                    name.span(),
+                    format!("`{n}` names both a lexicon and a condition"),
+                )
+                .note = Some("lexicons and named conditions share one namespace: rename one".into());
+                continue;
+            }
+            let base = string_contents_start(doc, &text.span());
+            match condition::parse(text.get_ref()) {
+                Ok(e) => pending.push((name, base, e)),
+                Err(e) => {
+                    cx.err(
+                        ErrorCode::ConditionSyntax,
+                        "pack.toml",
+                        base + e.span.start..base + e.span.end,
+                        format!("condition `{n}`: {}", e.message),
+                    );
+                }
+            }
+        }
+        let declared: BTreeSet<&str> = decls.keys().map(|k| k.get_ref().as_str()).collect();
+        let mut done: BTreeMap<String, Expr<u32>> = BTreeMap::new();
+        loop {
+            // Those whose named conditions are all compiled go next; a round
+            // that compiles none leaves only cycles.
+            let (ready, waiting): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, _, e)| {
+                let mut uses = Vec::new();
+                named::bare_names(e, &mut uses);
+                uses.iter().all(|u| !declared.contains(u.as_str()) || done.contains_key(u))
+            });
+            pending = waiting;
+            if ready.is_empty() {
+                break;
+            }
+            for (name, base, e) in ready {
+                let what = format!("condition `{}`", name.get_ref());
+                let names = Names { lexicons: lex_index, conditions: &done, failed: &BTreeSet::new() };
+                match named::resolve(e, &names) {
+                    Ok(e) => {
+                        done.insert(name.get_ref().clone(), e);
+                    }
+                    Err(err) => name_error(cx, &names, base, &what, err),
+                }
+            }
+        }
+        for (name, _, _) in pending {
+            cx.err(
+                ErrorCode::ConditionSyntax,
+                "pack.toml",
+                name.span(),
+                format!("condition `{}` uses itself, directly or through other named conditions", name.get_ref()),
+            );
+        }
+        done
+    }
+
     fn rule(
         &self,
         cx: &mut Ctx<'_>,
         doc: &str,
         r: &RuleToml,
         rule_span: Range<usize>,
-        lex_index: &BTreeMap<String, u32>,
+        names: &Names<'_>,
         lexicons: &[LexiconInfo],
         category_roles: &BTreeMap<Category, RoleSet>,
         seen: &mut BTreeMap<String, Range<usize>>,
@@ -629,26 +731,25 @@ impl PackCompiler {
                 return None;
             }
         };
-        let resolved: Result<Expr<u32>, (String, Range<usize>)> =
-            parsed.try_map(&mut |(name, span): NameRef| lex_index.get(&name).copied().ok_or((name, span)));
-        let when_expr = match resolved {
+        let when_expr = match named::resolve(parsed, names) {
             Ok(e) => e,
-            Err((name, span)) => {
-                let known: Vec<&str> = lex_index.keys().map(String::as_str).collect();
-                let hint = closest(&name, &known);
-                let e = cx.err(
-                    ErrorCode::UnknownLexicon,
-                    "pack.toml",
-                    base + span.start..base + span.end,
-                    format!("rule {id}: no lexicon named `{name}`"),
-                );
-                e.note = Some(match hint {
-                    Some(h) => format!("did you mean `{h}`?"),
-                    None => "declare it under [lexicons]".to_string(),
-                });
+            Err(e) => {
+                name_error(cx, names, base, &format!("rule {id}"), e);
                 return None;
             }
         };
+        if named::depth(&when_expr) > condition::MAX_DECODED_DEPTH {
+            cx.err(
+                ErrorCode::LimitExceeded,
+                "pack.toml",
+                when.span(),
+                format!(
+                    "rule {id}: with its named conditions expanded, the condition nests deeper than {} levels",
+                    condition::MAX_DECODED_DEPTH
+                ),
+            );
+            return None;
+        }
         if eval::true_on_empty(&when_expr) {
             cx.err(
                 ErrorCode::AlwaysTrueRule,
@@ -802,6 +903,38 @@ fn build_data(
         phrases,
         rules,
         cases,
+    }
+}
+
+/// Reports a name in a condition (whose text starts at `base` in pack.toml)
+/// that is neither a lexicon nor a named condition, or a named condition
+/// used inside a set.
+fn name_error(cx: &mut Ctx<'_>, names: &Names<'_>, base: usize, what: &str, err: NameError) {
+    match err {
+        NameError::Unknown((name, _)) if names.failed.contains(&name) => {}
+        NameError::Unknown((name, span)) => {
+            let known: Vec<&str> = names.lexicons.keys().chain(names.conditions.keys()).map(String::as_str).collect();
+            let hint = closest(&name, &known);
+            let e = cx.err(
+                ErrorCode::UnknownLexicon,
+                "pack.toml",
+                base + span.start..base + span.end,
+                format!("{what}: no lexicon or condition named `{name}`"),
+            );
+            e.note = Some(match hint {
+                Some(h) => format!("did you mean `{h}`?"),
+                None => "declare it under [lexicons] or [conditions]".to_string(),
+            });
+        }
+        NameError::ConditionInSet((name, span)) => {
+            cx.err(
+                ErrorCode::ConditionSyntax,
+                "pack.toml",
+                base + span.start..base + span.end,
+                format!("{what}: `{name}` is a named condition, not a lexicon"),
+            )
+            .note = Some("a named condition stands on its own (`... and not name`), not in a set or a function".into());
+        }
     }
 }
 

@@ -119,7 +119,7 @@ pub enum Expr<L> {
 /// `Or`, an `And` and a `Not`), so every compiled pack loads, while a
 /// hand-made pack nested a million levels deep is refused instead of
 /// overflowing the stack while it is decoded, evaluated or dropped.
-const MAX_DECODED_DEPTH: usize = 4 * MAX_DEPTH;
+pub(crate) const MAX_DECODED_DEPTH: usize = 4 * MAX_DEPTH;
 
 thread_local! {
     static DECODE_DEPTH: Cell<usize> = const { Cell::new(0) };

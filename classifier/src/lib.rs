@@ -42,6 +42,8 @@ pub mod condition;
 mod error;
 mod eval;
 pub mod matcher;
+#[cfg(feature = "compiler")]
+mod named;
 pub mod normalize;
 mod pack;
 pub mod segment;

@@ -7,6 +7,10 @@ use distillguard::{ErrorCode, Label, Pack, PackCompiler, PackSource, Verdict, FO
 use std::path::Path;
 
 fn mini() -> Pack {
+    PackCompiler::new().compile(&mini_source()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mini_source() -> PackSource {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packs/mini");
     let mut src = PackSource::new();
     for rel in ["pack.toml", "cases/cases.toml"] {
@@ -16,7 +20,7 @@ fn mini() -> Pack {
         let name = e.file_name().to_string_lossy().to_string();
         src.add(format!("lexicons/{name}"), std::fs::read_to_string(e.path()).unwrap());
     }
-    PackCompiler::new().compile(&src).unwrap_or_else(|e| panic!("{e}"))
+    src
 }
 
 /// Classifies and checks the invariants every verdict must satisfy.
@@ -57,6 +61,20 @@ fn pack_cases_pass() {
         "{:?}",
         report.results.iter().filter(|r| !r.passed).map(|r| &r.failures).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn named_conditions_expand_to_the_same_compiled_pack() {
+    let plain = mini_source();
+    let toml = plain.get("pack.toml").unwrap();
+    let named = toml
+        .replacen("[[rule]]", "[conditions]\nasking = \"near(reveal, secret, 4)\"\nasking_not_howto = \"asking and not howto\"\n\n[[rule]]", 1)
+        .replacen("when = \"near(reveal, secret, 4) and not howto\"", "when = \"asking_not_howto\"", 1);
+    assert_ne!(named, toml);
+    let mut src = plain.clone();
+    src.add("pack.toml", named);
+    let with_names = PackCompiler::new().compile(&src).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(with_names.to_bytes(), mini().to_bytes());
 }
 
 #[test]
