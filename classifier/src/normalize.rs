@@ -570,6 +570,12 @@ const ROT13_CUES: &[&str] = &["rot13", "rot 13", "caesar", "cesar", "цезар"
 
 /// Words that announce text written backwards (in folded text).
 const REVERSE_CUES: &[&str] = &[
+    "reverse this",
+    "reverse it",
+    "reverse the",
+    "reverse and",
+    "reverse each",
+    "unreverse",
     "backwards",
     "backward",
     "reversed",
