@@ -329,7 +329,8 @@ impl Normalizer {
                 emit(PChar { ch, orig_start: os, orig_end: oe, flags: flags_in });
             };
             if c.is_ascii() {
-                if self.steps.invisible && is_invisible(c) {
+                // The ASCII control characters that `is_invisible` drops.
+                if self.steps.invisible && c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r') {
                     continue;
                 }
                 // Line breaks are whitespace too: a phrase may wrap ("system\nprompt").
