@@ -17,6 +17,7 @@ pub mod demo;
 pub mod engine;
 pub mod input;
 pub mod metrics;
+pub mod module_cache;
 pub mod packs;
 pub mod prompt;
 pub mod serve;

@@ -7,12 +7,11 @@
 //! and fuel is refilled per request, so no input can exhaust or hang the
 //! host. An instance that trapped is dropped; the next request gets a fresh one.
 
+use crate::module_cache;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use wasmtime::{
-    Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
-};
+use wasmtime::{Config, Engine, InstancePre, Linker, Memory, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
 
 /// The module this binary embeds, built from `classifier/module`.
 pub const MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/distillguard.wasm"));
@@ -121,12 +120,14 @@ pub struct WasmRuntime {
 }
 
 impl WasmRuntime {
-    /// Compiles a module (once).
+    /// Compiles a module (once), or loads it compiled from the module cache
+    /// ([`crate::module_cache`]).
     pub fn new(module: &[u8], limits: HostLimits) -> Result<WasmRuntime, HostError> {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).map_err(|e| HostError::Setup(e.to_string()))?;
-        let module = Module::new(&engine, module).map_err(|e| HostError::Setup(e.to_string()))?;
+        let module = module_cache::load(&engine, module, module_cache::dir().as_deref())
+            .map_err(|e| HostError::Setup(e.to_string()))?;
         if let Some(import) = module.imports().next() {
             return Err(HostError::Setup(format!(
                 "the module imports `{}::{}`; it must have no imports",
