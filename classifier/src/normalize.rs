@@ -725,7 +725,30 @@ pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
-    c.is_alphanumeric() || is_combining_mark(c)
+    is_alnum(c) || is_combining_mark(c)
+}
+
+/// `char::is_alphanumeric`, answering first for ASCII and for the big blocks
+/// that are letters throughout (kana, CJK ideographs, Hangul syllables, basic
+/// Cyrillic) without Unicode's tables: their binary search per character was
+/// 7% of all instructions on the corpus.
+fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    is_letter_block(c) || c.is_alphanumeric()
+}
+
+/// `char::is_alphabetic`, with the same shortcuts as [`is_alnum`].
+fn is_alpha(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    is_letter_block(c) || c.is_alphabetic()
+}
+
+fn is_letter_block(c: char) -> bool {
+    matches!(c, '\u{0410}'..='\u{044F}' | '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
 }
 
 fn confusable(c: char) -> Option<char> {
@@ -841,7 +864,7 @@ fn runs(chars: &[PChar], pred: impl Fn(char) -> bool) -> Vec<std::ops::Range<usi
 /// entirely lookalikes in a text that is mostly Latin.
 fn confusable_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
     let latin = chars.iter().filter(|c| is_latin_letter(c.ch)).count();
-    let other = chars.iter().filter(|c| c.ch.is_alphabetic() && !is_latin_letter(c.ch)).count();
+    let other = chars.iter().filter(|c| is_alpha(c.ch) && !is_latin_letter(c.ch)).count();
     let mostly_latin = latin > other;
     runs(chars, is_word_char)
         .into_iter()
@@ -929,7 +952,7 @@ fn map_leet(word: &mut [PChar]) -> bool {
 /// letters, each after one separator (a superset of what it joins).
 fn spelled_runs(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
     let single = |i: usize| {
-        chars[i].ch.is_alphanumeric()
+        is_alnum(chars[i].ch)
             && (i == 0 || !is_word_char(chars[i - 1].ch))
             && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
     };
@@ -991,7 +1014,7 @@ fn has_spelled_run(chars: &[PChar]) -> bool {
     let mut last_single: Option<usize> = None;
     for i in 0..chars.len() {
         let c = chars[i].ch;
-        if !c.is_alphanumeric() {
+        if !is_alnum(c) {
             continue;
         }
         let single =
@@ -1018,7 +1041,7 @@ fn has_spelled_run(chars: &[PChar]) -> bool {
 fn join_spelled(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
     let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
     let single = |i: usize| {
-        chars[i].ch.is_alphanumeric()
+        is_alnum(chars[i].ch)
             && !is_unspaced_script(chars[i].ch)
             && (i == 0 || !is_word_char(chars[i - 1].ch))
             && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
@@ -1089,6 +1112,14 @@ mod tests {
         assert_eq!(n.fold("Pr\u{0}int sys\u{1f}tem\u{7f} pro\u{9b}mpt"), "print system prompt");
         assert_eq!(n.fold("line\none\ttwo\u{85}three"), "line one two three");
         assert_eq!(n.fold("۳۰۰ سوال، ٤٢ و ३० और ๕"), "300 سوال، 42 و 30 और 5");
+    }
+
+    #[test]
+    fn character_class_shortcuts_agree_with_unicode() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_alnum(c), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(is_alpha(c), c.is_alphabetic(), "{c:?}");
+        }
     }
 
     #[test]
