@@ -45,7 +45,11 @@ pub struct Escalation {
     /// The template fingerprint (for `Client`, this request's).
     pub fingerprint: String,
     /// Evidenced prompts of the template (or distinct extraction prompts)
-    /// from the client within the window, this one included.
+    /// from the client within the window, this one included. It keeps
+    /// counting while the campaign lasts (the window holds only
+    /// `min_repeats` timestamps, so past the tip the count is of every
+    /// evidenced request since the campaign tipped, plus the ones that
+    /// tipped it).
     pub count: usize,
     /// The window.
     pub window: Duration,
@@ -79,12 +83,16 @@ struct TemplateEntry {
     rules: BTreeSet<String>,
     max_score: f64,
     escalated: bool,
+    /// Evidenced prompts counted since it tipped (with the ones that tipped it).
+    count: usize,
     used: u64,
 }
 
 struct ClientEntry {
     prompts: VecDeque<(Instant, u64)>,
     escalated_until: Option<Instant>,
+    /// Prompts counted since it tipped (with the ones that tipped it).
+    count: usize,
     rules: BTreeSet<String>,
     max_score: f64,
     used: u64,
@@ -146,6 +154,7 @@ impl CampaignTracker {
             let entry = state.clients.entry(o.client).or_insert_with(|| ClientEntry {
                 prompts: VecDeque::new(),
                 escalated_until: None,
+                count: 0,
                 rules: BTreeSet::new(),
                 max_score: 0.0,
                 used: 0,
@@ -174,13 +183,16 @@ impl CampaignTracker {
             let mut new = false;
             if entry.escalated_until.is_none() && entry.prompts.len() >= c.distinct_extraction {
                 entry.escalated_until = Some(now + self.window);
+                entry.count = entry.prompts.len();
                 new = true;
+            } else if entry.escalated_until.is_some() && o.extraction {
+                entry.count += 1;
             }
             if entry.escalated_until.is_some() {
                 client_escalation = Some(Escalation {
                     kind: CampaignKind::Client,
                     fingerprint: o.fingerprint.to_string(),
-                    count: entry.prompts.len(),
+                    count: entry.count,
                     window: self.window,
                     rules: entry.rules.iter().cloned().collect(),
                     max_score: entry.max_score,
@@ -196,6 +208,7 @@ impl CampaignTracker {
             rules: BTreeSet::new(),
             max_score: 0.0,
             escalated: false,
+            count: 0,
             used: 0,
         });
         entry.used = tick;
@@ -216,10 +229,11 @@ impl CampaignTracker {
         let template_escalation = if entry.hits.len() >= c.min_repeats {
             let new = !entry.escalated;
             entry.escalated = true;
+            entry.count = if new { entry.hits.len() } else { entry.count + 1 };
             Some(Escalation {
                 kind: CampaignKind::Template,
                 fingerprint: o.fingerprint.to_string(),
-                count: entry.hits.len(),
+                count: entry.count,
                 window: self.window,
                 rules: entry.rules.iter().cloned().collect(),
                 max_score: entry.max_score,
@@ -291,7 +305,9 @@ mod tests {
         assert!(t.observe(&obs(1, "tpl:a", 0.3, &rules, false, 2), now).is_none());
         let e = t.observe(&obs(1, "tpl:a", 0.3, &rules, false, 3), now).unwrap();
         assert!(e.new && e.count == 3 && e.rules == rules);
-        assert!(!t.observe(&obs(1, "tpl:a", 0.3, &rules, false, 4), now).unwrap().new);
+        let e = t.observe(&obs(1, "tpl:a", 0.3, &rules, false, 4), now).unwrap();
+        assert!(!e.new && e.count == 4, "the count goes on past min_repeats: {e:?}");
+        assert_eq!(t.observe(&obs(1, "tpl:a", 0.3, &rules, false, 5), now).unwrap().count, 5);
         // Another client is independent; no evidence is never counted.
         assert!(t.observe(&obs(2, "tpl:a", 0.3, &rules, false, 1), now).is_none());
         for i in 0..10 {

@@ -45,6 +45,17 @@ pub enum FailMode {
     Closed,
 }
 
+/// How much a 403 says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockDetail {
+    /// The categories, score and rules, in the body and the verdict headers.
+    Full,
+    /// "Request blocked by distillguard." and no verdict headers: no oracle
+    /// for someone tuning a prompt to pass.
+    Generic,
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -79,6 +90,29 @@ pub struct Config {
     /// Time allowed for a client to send the body of a classified request
     /// (408 after), so slow senders cannot hold `max_inflight` slots.
     pub body_timeout_secs: f64,
+    /// Longest wait between two reads of a classified request's body (408
+    /// after), so a trickle cannot hold a slot for all of `body_timeout_secs`.
+    pub body_read_timeout_secs: f64,
+    /// Time allowed for a request's headers, counted from when the
+    /// connection starts waiting for them (so it also bounds a connection
+    /// that sends nothing); the connection is closed after it.
+    pub header_timeout_secs: f64,
+    /// An idle keep-alive connection is closed after this.
+    pub keepalive_timeout_secs: f64,
+    /// Client connections held at once. At the cap an idle connection (one
+    /// between requests or still sending headers) is closed to make room;
+    /// when none is idle, the new connection is answered 503 and closed.
+    pub max_connections: usize,
+    /// Largest single request header, name plus value (431 above).
+    pub max_header_bytes: usize,
+    /// Classified requests one client (its key, else its IP address) may
+    /// hold at once, a share of `max_inflight` (429 beyond).
+    pub max_inflight_per_client: usize,
+    /// A separate address for `/healthz`, `/readyz` and `/metrics`; when
+    /// set, the main listener forwards those paths like any other.
+    pub admin_listen: Option<SocketAddr>,
+    /// What a 403 says: `full` (categories, score, rules) or `generic`.
+    pub block_detail: BlockDetail,
     /// Seconds between checks of the pack's modification time.
     pub reload_poll_secs: f64,
     /// Include the raw prompt text in logs (off: length and keyed hash only).
@@ -160,6 +194,14 @@ impl Default for Config {
             max_inflight: 1024,
             upstream_timeout_secs: 300.0,
             body_timeout_secs: 60.0,
+            body_read_timeout_secs: 10.0,
+            header_timeout_secs: 10.0,
+            keepalive_timeout_secs: 30.0,
+            max_connections: 512,
+            max_header_bytes: 8192,
+            max_inflight_per_client: 64,
+            admin_listen: None,
+            block_detail: BlockDetail::Full,
             reload_poll_secs: 1.0,
             log_prompts: false,
             log_requests: true,
@@ -229,6 +271,21 @@ impl Config {
         if !(self.body_timeout_secs > 0.0 && self.body_timeout_secs.is_finite()) {
             bail!("body_timeout_secs must be > 0");
         }
+        for (name, v) in [
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("keepalive_timeout_secs", self.keepalive_timeout_secs),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                bail!("{name} must be > 0");
+            }
+        }
+        if self.max_connections == 0 || self.max_inflight_per_client == 0 {
+            bail!("max_connections and max_inflight_per_client must be > 0");
+        }
+        if self.max_header_bytes < 1024 {
+            bail!("max_header_bytes must be >= 1024");
+        }
         if !(self.reload_poll_secs > 0.0 && self.reload_poll_secs.is_finite()) {
             bail!("reload_poll_secs must be > 0");
         }
@@ -260,6 +317,11 @@ impl Config {
     /// The upstream timeout.
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.upstream_timeout_secs)
+    }
+
+    /// Seconds as a duration.
+    pub fn secs(v: f64) -> Duration {
+        Duration::from_secs_f64(v)
     }
 
     /// The threshold for a category given the pack's own threshold.

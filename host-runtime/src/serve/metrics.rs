@@ -56,28 +56,108 @@ impl Histogram {
 
 /// Every metric the proxy exports.
 pub struct Metrics {
-    counters: Mutex<BTreeMap<(&'static str, String), u64>>,
+    counters: Mutex<BTreeMap<(Counter, String), u64>>,
     /// Time to classify one request's prompt.
     pub classify: Histogram,
     /// Time to the upstream's response headers.
     pub upstream: Histogram,
 }
 
-const HELP: &[(&str, &str)] = &[
-    ("distillguard_requests_total", "Requests received, by route (`other` is passed through unclassified)."),
-    ("distillguard_verdicts_total", "Classified requests by policy label."),
-    ("distillguard_verdict_categories_total", "Classified requests by category over its threshold."),
-    ("distillguard_rule_hits_total", "Rule firings on classified requests."),
-    ("distillguard_actions_total", "What the proxy did with a classified request."),
-    ("distillguard_blocked_total", "Requests answered 403 (or 503 fail-closed), by reason."),
-    ("distillguard_campaign_escalations_total", "Campaigns newly escalated, by kind."),
-    ("distillguard_campaign_requests_total", "Requests that belonged to an escalated campaign, by kind."),
-    ("distillguard_classifier_errors_total", "Classifier failures (trap, fuel, input cap)."),
-    ("distillguard_rejected_total", "Requests refused before classification, by reason."),
-    ("distillguard_upstream_errors_total", "Upstream failures, by kind."),
-    ("distillguard_allowlisted_total", "Requests from allowlisted clients (not classified)."),
-    ("distillguard_pack_reloads_total", "Pack reload attempts, by result."),
-];
+/// A counter the proxy exports. The enum is the only place a metric name
+/// is written, so a misspelled name is a compile error rather than a
+/// counter missing from `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Counter {
+    /// Requests received, by route.
+    Requests,
+    /// Classified requests by policy label.
+    Verdicts,
+    /// Classified requests by tripped category.
+    VerdictCategories,
+    /// Rule firings.
+    RuleHits,
+    /// What the proxy did with a classified request.
+    Actions,
+    /// 403 (or 503 fail-closed) answers, by reason.
+    Blocked,
+    /// Campaigns newly escalated.
+    CampaignEscalations,
+    /// Requests belonging to an escalated campaign.
+    CampaignRequests,
+    /// Classifier failures.
+    ClassifierErrors,
+    /// Requests refused before classification.
+    Rejected,
+    /// Upstream failures.
+    UpstreamErrors,
+    /// Allowlisted requests.
+    Allowlisted,
+    /// Pack reloads.
+    PackReloads,
+    /// Connections refused or closed by the connection layer.
+    Connections,
+}
+
+impl Counter {
+    /// Every counter, in `/metrics` order.
+    pub const ALL: [Counter; 14] = [
+        Counter::Requests,
+        Counter::Verdicts,
+        Counter::VerdictCategories,
+        Counter::RuleHits,
+        Counter::Actions,
+        Counter::Blocked,
+        Counter::CampaignEscalations,
+        Counter::CampaignRequests,
+        Counter::ClassifierErrors,
+        Counter::Rejected,
+        Counter::UpstreamErrors,
+        Counter::Allowlisted,
+        Counter::PackReloads,
+        Counter::Connections,
+    ];
+
+    /// The Prometheus name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Requests => "distillguard_requests_total",
+            Counter::Verdicts => "distillguard_verdicts_total",
+            Counter::VerdictCategories => "distillguard_verdict_categories_total",
+            Counter::RuleHits => "distillguard_rule_hits_total",
+            Counter::Actions => "distillguard_actions_total",
+            Counter::Blocked => "distillguard_blocked_total",
+            Counter::CampaignEscalations => "distillguard_campaign_escalations_total",
+            Counter::CampaignRequests => "distillguard_campaign_requests_total",
+            Counter::ClassifierErrors => "distillguard_classifier_errors_total",
+            Counter::Rejected => "distillguard_rejected_total",
+            Counter::UpstreamErrors => "distillguard_upstream_errors_total",
+            Counter::Allowlisted => "distillguard_allowlisted_total",
+            Counter::PackReloads => "distillguard_pack_reloads_total",
+            Counter::Connections => "distillguard_connections_total",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Counter::Requests => "Requests received, by route (`other` is passed through unclassified).",
+            Counter::Verdicts => "Classified requests by policy label.",
+            Counter::VerdictCategories => "Classified requests by category over its threshold.",
+            Counter::RuleHits => "Rule firings on classified requests.",
+            Counter::Actions => "What the proxy did with a classified request.",
+            Counter::Blocked => "Requests answered 403 (or 503 fail-closed), by reason.",
+            Counter::CampaignEscalations => "Campaigns newly escalated, by kind.",
+            Counter::CampaignRequests => "Requests that belonged to an escalated campaign, by kind.",
+            Counter::ClassifierErrors => "Classifier failures (trap, fuel, input cap).",
+            Counter::Rejected => "Requests refused before classification, by reason.",
+            Counter::UpstreamErrors => "Upstream failures, by kind (`stream_cut`: a response body cut off mid-stream).",
+            Counter::Allowlisted => "Requests from allowlisted clients (not classified).",
+            Counter::PackReloads => "Pack reload attempts, by result.",
+            Counter::Connections => {
+                "Connections by event (`accepted`, `refused` at max_connections, `evicted` idle at the cap, `idle_timeout`, `accept_error`)."
+            }
+        }
+    }
+}
 
 impl Default for Metrics {
     fn default() -> Metrics {
@@ -95,24 +175,25 @@ impl Metrics {
         }
     }
 
-    /// Adds 1 to `name{labels}`; `labels` is already rendered (`k="v",...`).
-    pub fn inc(&self, name: &'static str, labels: String) {
-        *self.counters.lock().expect("metrics lock").entry((name, labels)).or_insert(0) += 1;
+    /// Adds 1 to `counter{labels}`; `labels` is already rendered (`k="v",...`).
+    pub fn inc(&self, counter: Counter, labels: String) {
+        *self.counters.lock().expect("metrics lock").entry((counter, labels)).or_insert(0) += 1;
     }
 
-    /// Adds 1 to `name{key="value"}`.
-    pub fn inc1(&self, name: &'static str, key: &str, value: &str) {
-        self.inc(name, format!("{key}=\"{}\"", escape(value)));
+    /// Adds 1 to `counter{key="value"}`.
+    pub fn inc1(&self, counter: Counter, key: &str, value: &str) {
+        self.inc(counter, format!("{key}=\"{}\"", escape(value)));
     }
 
     /// Prometheus text format; `gauges` are appended as-is.
     pub fn render(&self, gauges: &[(&str, &str, String, f64)]) -> String {
         let mut out = String::new();
         let counters = self.counters.lock().expect("metrics lock").clone();
-        for (name, help) in HELP {
+        for counter in Counter::ALL {
+            let (name, help) = (counter.name(), counter.help());
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            for ((n, labels), v) in counters.range((*name, String::new())..) {
-                if n != name {
+            for ((c, labels), v) in counters.range((counter, String::new())..) {
+                if *c != counter {
                     break;
                 }
                 let _ = writeln!(out, "{name}{{{labels}}} {v}");

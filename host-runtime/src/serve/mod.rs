@@ -21,6 +21,7 @@
 
 mod campaign;
 mod config;
+mod conn;
 mod extract;
 mod ident;
 mod log;
@@ -30,8 +31,8 @@ mod proxy;
 mod reload;
 
 pub use campaign::{CampaignKind, CampaignTracker, Escalation, Observation};
-pub use config::{CampaignConfig, ClientsConfig, Config, FailMode, Mode};
-pub use extract::{prompt_segments, Api, Route};
+pub use config::{BlockDetail, CampaignConfig, ClientsConfig, Config, FailMode, Mode};
+pub use extract::{canonical_path, prompt_segments, Api, Route, Routing};
 pub use ident::KeyedHash;
 pub use log::LogSink;
 pub use reload::{build_engine, Engine};
@@ -39,20 +40,21 @@ pub use reload::{build_engine, Engine};
 use crate::wasm::{HostLimits, WasmRuntime};
 use anyhow::{Context, Result};
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use axum::routing::get;
+use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use proxy::Shared;
+use metrics::Counter;
+use proxy::{ClientSlots, Peer, Shared};
 use serde_json::json;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{oneshot, Mutex as AsyncMutex, Semaphore};
+use tokio::sync::{watch, Mutex as AsyncMutex, Semaphore};
 use tokio::task::JoinHandle;
 
 /// `distillguard serve` arguments. The global `--pack` overrides the
@@ -122,9 +124,12 @@ async fn shutdown_signal() {
 /// A proxy that is serving.
 pub struct Running {
     addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     reloader: Arc<Reloader>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
+    /// The listeners' tasks first, then the watchers'.
+    servers: usize,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -132,6 +137,11 @@ impl Running {
     /// The bound address (`listen` may have port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The bound admin address, when `admin_listen` is set.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// Name and version of the pack serving now.
@@ -153,15 +163,14 @@ impl Running {
 
     /// Stops accepting, lets requests in flight finish (up to 10 s).
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let mut tasks = std::mem::take(&mut self.tasks);
-        if let Some(server) = tasks.first_mut() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
-        }
-        for t in tasks {
-            t.abort();
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut self.tasks);
+        for (i, t) in tasks.into_iter().enumerate() {
+            if i < self.servers {
+                let _ = tokio::time::timeout(Duration::from_secs(11), t).await;
+            } else {
+                t.abort();
+            }
         }
     }
 }
@@ -216,9 +225,16 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let admin = match config.admin_listen {
+        Some(a) => Some(tokio::net::TcpListener::bind(a).await.with_context(|| format!("cannot listen on {a}"))?),
+        None => None,
+    };
+    let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose()?;
     let shared = Arc::new(Shared {
         permits: Semaphore::new(config.pool_size),
         inflight: Semaphore::new(config.max_inflight),
+        per_client: ClientSlots::new(config.max_inflight_per_client),
+        reload_refused: RwLock::new(None),
         campaigns: CampaignTracker::new(config.campaign.clone()),
         runtime,
         engine: RwLock::new(Arc::new(engine)),
@@ -226,7 +242,7 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         upstream,
         hasher,
         allow,
-        metrics: metrics::Metrics::new(),
+        metrics: Arc::new(metrics::Metrics::new()),
         log: log.clone(),
         started: Instant::now(),
         config,
@@ -239,6 +255,7 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
             "listening",
             json!({
                 "addr": addr.to_string(),
+                "admin_addr": admin_addr.map(|a| a.to_string()),
                 "upstream": c.upstream,
                 "mode": c.mode.as_str(),
                 "fail": match c.fail { FailMode::Open => "open", FailMode::Closed => "closed" },
@@ -250,21 +267,24 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         );
     }
 
-    let app = axum::Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_page))
-        .fallback(proxy_handler)
-        .with_state(shared.clone());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    let limits = conn::ConnLimits {
+        max_connections: shared.config.max_connections,
+        header_timeout: Config::secs(shared.config.header_timeout_secs),
+        keepalive_timeout: Config::secs(shared.config.keepalive_timeout_secs),
+        // The whole head: a few headers at the single-header cap.
+        max_head_bytes: shared.config.max_header_bytes * 8,
+    };
+    let (stop, stopped) = watch::channel(false);
+    let grace = Duration::from_secs(10);
+    let main = Arc::new(App { shared: shared.clone(), admin: admin.is_none(), proxy: true });
+    let mut tasks =
+        vec![tokio::spawn(conn::serve(listener, main, limits.clone(), shared.metrics.clone(), stopped.clone(), grace))];
+    if let Some(admin) = admin {
+        let app = Arc::new(App { shared: shared.clone(), admin: true, proxy: false });
+        tasks.push(tokio::spawn(conn::serve(admin, app, limits, shared.metrics.clone(), stopped, grace)));
+    }
+    let servers = tasks.len();
     let reloader = Arc::new(Reloader { shared: shared.clone(), busy: AsyncMutex::new(()) });
-    let mut tasks = vec![server];
     if let Some(path) = shared.config.pack.clone() {
         let r = reloader.clone();
         let every = Duration::from_secs_f64(shared.config.reload_poll_secs);
@@ -282,24 +302,94 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
             }));
         }
     }
-    Ok(Running { addr, shared, reloader, stop: Some(stop), tasks })
+    Ok(Running { addr, admin_addr, shared, reloader, stop, servers, tasks })
 }
 
-async fn proxy_handler(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    shared.handle(req).await
+/// What one listener answers: the admin pages, the proxy, or both.
+struct App {
+    shared: Arc<Shared>,
+    admin: bool,
+    proxy: bool,
 }
 
-async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let e = shared.engine();
-    let body =
-        json!({"status": "ok", "pack": {"name": e.name, "version": e.version}, "mode": shared.config.mode.as_str()});
+impl conn::Service for App {
+    fn call(
+        self: Arc<Self>,
+        mut req: Request<Body>,
+        peer: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
+        Box::pin(async move {
+            let page = (req.method() == hyper::Method::GET || req.method() == hyper::Method::HEAD)
+                .then(|| req.uri().path().to_string())
+                .filter(|p| matches!(p.as_str(), "/healthz" | "/readyz" | "/metrics"));
+            match (page, self.admin, self.proxy) {
+                (Some(p), true, _) => match p.as_str() {
+                    "/healthz" => healthz(&self.shared),
+                    "/readyz" => readyz(&self.shared).await,
+                    _ => metrics_page(&self.shared),
+                },
+                (_, _, true) => {
+                    req.extensions_mut().insert(Peer(peer));
+                    self.shared.clone().handle(req).await
+                }
+                _ => Response::builder().status(StatusCode::NOT_FOUND).body(Body::empty()).expect("valid response"),
+            }
+        })
+    }
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()
+        .status(status)
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .expect("valid response")
 }
 
-async fn metrics_page(State(shared): State<Arc<Shared>>) -> Response {
+/// Liveness: the process answers.
+fn healthz(shared: &Shared) -> Response<Body> {
+    let e = shared.engine();
+    json_response(
+        StatusCode::OK,
+        json!({"status": "ok", "pack": {"name": e.name, "version": e.version}, "mode": shared.config.mode.as_str()}),
+    )
+}
+
+/// Readiness: the upstream accepts a TCP connection (503 when it does not),
+/// and the pack's state: `current`, or `stale` when the last reload was
+/// refused (the previous pack still serves, so this alone is not 503).
+async fn readyz(shared: &Shared) -> Response<Body> {
+    let e = shared.engine();
+    let refused = shared.reload_refused.read().expect("reload lock").clone();
+    let upstream = probe(&shared.upstream).await;
+    let mut pack =
+        json!({"name": e.name, "version": e.version, "state": if refused.is_some() { "stale" } else { "current" }});
+    if let Some(r) = refused {
+        pack["last_reload_refused"] = r.into();
+    }
+    let mut up = json!({"url": shared.config.upstream, "reachable": upstream.is_ok()});
+    if let Err(err) = upstream {
+        up["error"] = err.into();
+    }
+    let ready = up["reachable"] == true;
+    json_response(
+        if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
+        json!({"status": if ready { "ready" } else { "not_ready" }, "pack": pack, "upstream": up}),
+    )
+}
+
+/// A TCP connection to the upstream within 2 s.
+async fn probe(upstream: &hyper::Uri) -> Result<(), String> {
+    let host = upstream.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = upstream.port_u16().unwrap_or(if upstream.scheme_str() == Some("https") { 443 } else { 80 });
+    match tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("connect timed out after 2 s".into()),
+    }
+}
+
+fn metrics_page(shared: &Shared) -> Response<Body> {
     Response::builder()
         .header("content-type", "text/plain; version=0.0.4")
         .body(Body::from(shared.render_metrics()))
@@ -342,12 +432,14 @@ impl Reloader {
                     "rules": engine.rules, "ms": t.elapsed().as_millis() as u64,
                 });
                 *self.shared.engine.write().expect("engine lock") = Arc::new(engine);
-                self.shared.metrics.inc1("distillguard_pack_reloads_total", "result", "ok");
+                *self.shared.reload_refused.write().expect("reload lock") = None;
+                self.shared.metrics.inc1(Counter::PackReloads, "result", "ok");
                 self.shared.log.emit("info", "pack_reloaded", fields);
                 Ok(())
             }
             Err(e) => {
-                self.shared.metrics.inc1("distillguard_pack_reloads_total", "result", "refused");
+                self.shared.metrics.inc1(Counter::PackReloads, "result", "refused");
+                *self.shared.reload_refused.write().expect("reload lock") = Some(format!("{e:#}"));
                 self.shared.log.emit(
                     "error",
                     "pack_reload_refused",

@@ -2,26 +2,27 @@
 //! forward everything else as a stream.
 
 use super::campaign::{CampaignTracker, Escalation, Observation};
-use super::config::{Config, FailMode, Mode};
-use super::extract::{self, Api, Route};
+use super::config::{BlockDetail, Config, FailMode, Mode};
+use super::extract::{self, Api, Route, Routing};
 use super::ident::{self, ClientId, KeyedHash};
 use super::log::LogSink;
-use super::metrics::{escape, Metrics};
+use super::metrics::{escape, Counter, Metrics};
 use super::policy::{self, Decision};
 use super::reload::Engine;
 use crate::wasm::WasmRuntime;
 use axum::body::Body;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use distillguard::{encode_segments, Role, Segment, Verdict};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use serde_json::json;
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -30,17 +31,24 @@ pub struct Shared {
     pub(crate) config: Config,
     pub(crate) runtime: Arc<WasmRuntime>,
     pub(crate) engine: RwLock<Arc<Engine>>,
+    /// Why the last reload was refused, while the pack it left serving is stale.
+    pub(crate) reload_refused: RwLock<Option<String>>,
     pub(crate) permits: Semaphore,
     pub(crate) inflight: Semaphore,
+    pub(crate) per_client: ClientSlots,
     pub(crate) client: Client<HttpsConnector<HttpConnector>, Body>,
     pub(crate) upstream: Uri,
     pub(crate) hasher: KeyedHash,
     pub(crate) allow: HashSet<ClientId>,
     pub(crate) campaigns: CampaignTracker,
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: Arc<Metrics>,
     pub(crate) log: LogSink,
     pub(crate) started: Instant,
 }
+
+/// The peer of a request's connection (an extension set by the server).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
 
 /// What one request's log line says beyond the basics.
 #[derive(Default)]
@@ -68,6 +76,213 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// Every answer the proxy gives instead of the upstream's, with its status,
+/// code, counter and message in one place.
+#[derive(Debug)]
+pub(crate) enum Reject {
+    /// A request header over `max_header_bytes`.
+    HeaderTooLarge { limit: usize },
+    /// An encoded slash or a backslash that would name a classified route.
+    EncodedSlash,
+    /// `max_inflight` reached.
+    Overloaded,
+    /// This client's share of `max_inflight` reached.
+    ClientOverloaded { limit: usize },
+    /// Body over `max_body_bytes`.
+    TooLarge { cap: usize },
+    /// Compressed body on a classified route.
+    Encoded,
+    /// The whole body took longer than `body_timeout_secs`.
+    BodyTimeout { secs: f64 },
+    /// Nothing arrived for `body_read_timeout_secs`.
+    BodyReadTimeout { secs: f64 },
+    /// The body could not be read (a malformed chunk, a reset).
+    BadBody(String),
+    /// The body is not a request of its API.
+    Malformed(String),
+    /// Classifier error with `fail = "closed"`.
+    Unavailable,
+    /// The path cannot be forwarded.
+    BadPath,
+    /// No upstream response headers in time.
+    UpstreamTimeout { secs: f64 },
+    /// The upstream could not be reached (the detail is logged, not sent).
+    UpstreamUnreachable { kind: &'static str, detail: String },
+}
+
+impl Reject {
+    /// Status, error code, the counter and its label, the client message.
+    fn parts(&self) -> (StatusCode, &'static str, Counter, (&'static str, &'static str), String) {
+        use Counter::{Blocked, Rejected, UpstreamErrors};
+        match self {
+            Reject::HeaderTooLarge { limit } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "distillguard_header_too_large",
+                Rejected,
+                ("reason", "header_too_large"),
+                format!("a request header is larger than the proxy's cap of {limit} bytes"),
+            ),
+            Reject::EncodedSlash => (
+                StatusCode::BAD_REQUEST,
+                "distillguard_bad_path",
+                Rejected,
+                ("reason", "encoded_slash"),
+                "an encoded slash or a backslash in the path of a classified route is not accepted".into(),
+            ),
+            Reject::Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "distillguard_overloaded",
+                Rejected,
+                ("reason", "overloaded"),
+                "distillguard has too many requests in flight; retry later".into(),
+            ),
+            Reject::ClientOverloaded { limit } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "distillguard_client_overloaded",
+                Rejected,
+                ("reason", "client_overloaded"),
+                format!("this client already has {limit} requests being read or classified; retry later"),
+            ),
+            Reject::TooLarge { cap } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "distillguard_body_too_large",
+                Rejected,
+                ("reason", "too_large"),
+                format!("the request body is larger than the proxy's cap of {cap} bytes"),
+            ),
+            Reject::Encoded => (
+                StatusCode::BAD_REQUEST,
+                "distillguard_unsupported_encoding",
+                Rejected,
+                ("reason", "encoded"),
+                "compressed request bodies are not supported on this route; send plain JSON".into(),
+            ),
+            Reject::BodyTimeout { secs } => (
+                StatusCode::REQUEST_TIMEOUT,
+                "distillguard_body_timeout",
+                Rejected,
+                ("reason", "body_timeout"),
+                format!("the request body did not arrive within {secs} s"),
+            ),
+            Reject::BodyReadTimeout { secs } => (
+                StatusCode::REQUEST_TIMEOUT,
+                "distillguard_body_timeout",
+                Rejected,
+                ("reason", "body_read_timeout"),
+                format!("nothing of the request body arrived for {secs} s"),
+            ),
+            Reject::BadBody(e) => (
+                StatusCode::BAD_REQUEST,
+                "distillguard_bad_body",
+                Rejected,
+                ("reason", "body_read"),
+                format!("cannot read the request body: {e}"),
+            ),
+            Reject::Malformed(m) => (
+                StatusCode::BAD_REQUEST,
+                "distillguard_malformed_request",
+                Rejected,
+                ("reason", "malformed"),
+                m.clone(),
+            ),
+            Reject::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "distillguard_unavailable",
+                Blocked,
+                ("reason", "classifier_error"),
+                "distillguard could not classify this request and is configured to fail closed; retry later".into(),
+            ),
+            Reject::BadPath => (
+                StatusCode::BAD_REQUEST,
+                "distillguard_bad_path",
+                Rejected,
+                ("reason", "bad_path"),
+                "the request path cannot be forwarded".into(),
+            ),
+            Reject::UpstreamTimeout { secs } => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "distillguard_upstream_timeout",
+                UpstreamErrors,
+                ("kind", "timeout"),
+                format!("the upstream did not answer within {secs} s"),
+            ),
+            Reject::UpstreamUnreachable { kind, .. } => (
+                StatusCode::BAD_GATEWAY,
+                "distillguard_upstream_unreachable",
+                UpstreamErrors,
+                ("kind", kind),
+                "the upstream API could not be reached".into(),
+            ),
+        }
+    }
+
+    /// Counts it, notes it in the request's log line and answers in the API's shape.
+    fn respond(self, shared: &Shared, api: Api, rec: &mut Record) -> Response<Body> {
+        let (status, code, counter, (key, value), message) = self.parts();
+        shared.metrics.inc1(counter, key, value);
+        rec.note = Some(match &self {
+            Reject::UpstreamUnreachable { detail, .. } => format!("upstream error: {detail}"),
+            _ => message.clone(),
+        });
+        let mut r = error_response(api, status, code, &message);
+        // The rest of the body is never read, so the connection cannot be
+        // reused: say so, or a keep-alive client sends its next request on a
+        // connection that is about to close (found by the soak test).
+        if matches!(
+            self,
+            Reject::TooLarge { .. }
+                | Reject::Overloaded
+                | Reject::ClientOverloaded { .. }
+                | Reject::BodyTimeout { .. }
+                | Reject::BodyReadTimeout { .. }
+                | Reject::HeaderTooLarge { .. }
+        ) {
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        r
+    }
+}
+
+/// Per-client shares of `max_inflight`.
+pub(crate) struct ClientSlots {
+    limit: usize,
+    held: Mutex<HashMap<ClientId, usize>>,
+}
+
+/// One slot of one client, given back on drop.
+pub(crate) struct ClientSlot<'a> {
+    slots: &'a ClientSlots,
+    client: ClientId,
+}
+
+impl ClientSlots {
+    pub(crate) fn new(limit: usize) -> ClientSlots {
+        ClientSlots { limit, held: Mutex::new(HashMap::new()) }
+    }
+
+    fn take(&self, client: ClientId) -> Option<ClientSlot<'_>> {
+        let mut held = self.held.lock().expect("slots lock");
+        let n = held.entry(client).or_insert(0);
+        if *n >= self.limit {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot { slots: self, client })
+    }
+}
+
+impl Drop for ClientSlot<'_> {
+    fn drop(&mut self) {
+        let mut held = self.slots.held.lock().expect("slots lock");
+        if let Some(n) = held.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.client);
+            }
+        }
+    }
+}
+
 impl Shared {
     /// The engine serving now.
     pub fn engine(&self) -> Arc<Engine> {
@@ -77,20 +292,25 @@ impl Shared {
     /// Handles one proxied request.
     pub async fn handle(self: Arc<Self>, req: Request<Body>) -> Response<Body> {
         let start = Instant::now();
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
         let method = parts.method.clone();
         let mut rec = Record::default();
-        let response = match Route::recognise(&parts.method, &path) {
-            None => {
+        let response = match self.route(&mut parts) {
+            Err((api, reject)) => {
                 rec.route = "other";
-                self.metrics.inc1("distillguard_requests_total", "route", "other");
+                self.metrics.inc1(Counter::Requests, "route", "other");
+                reject.respond(&self, api, &mut rec)
+            }
+            Ok(None) => {
+                rec.route = "other";
+                self.metrics.inc1(Counter::Requests, "route", "other");
                 let api = guess_api(&path, &parts.headers);
                 self.forward(parts, body, None, api, &mut rec).await
             }
-            Some(route) => {
+            Ok(Some(route)) => {
                 rec.route = route.as_str();
-                self.metrics.inc1("distillguard_requests_total", "route", route.as_str());
+                self.metrics.inc1(Counter::Requests, "route", route.as_str());
                 self.classified(route, parts, body, &mut rec).await
             }
         };
@@ -100,80 +320,114 @@ impl Shared {
         response
     }
 
+    /// Checks the headers, makes the path canonical (the upstream receives
+    /// it) and says which classified route, if any, the request is for.
+    fn route(&self, parts: &mut hyper::http::request::Parts) -> Result<Option<Route>, (Api, Reject)> {
+        let guess = guess_api(parts.uri.path(), &parts.headers);
+        let limit = self.config.max_header_bytes;
+        if parts.headers.iter().any(|(k, v)| k.as_str().len() + v.len() > limit) {
+            return Err((guess, Reject::HeaderTooLarge { limit }));
+        }
+        let (route, path) = match Routing::of(parts.uri.path()) {
+            Routing::EncodedSlash => return Err((guess, Reject::EncodedSlash)),
+            Routing::Classified { route, path } => (Some(route), path),
+            Routing::Other { path } => (None, path),
+        };
+        let pq = match parts.uri.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        parts.uri = Uri::builder()
+            .path_and_query(pq)
+            .build()
+            .map_err(|_| (route.map_or(guess, Route::api), Reject::BadPath))?;
+        Ok(route)
+    }
+
+    /// The id a request's share of `max_inflight` is counted under: its
+    /// client key, else its peer's IP address.
+    fn share_key(&self, client: Option<ClientId>, parts: &hyper::http::request::Parts) -> ClientId {
+        client.unwrap_or_else(|| {
+            let ip = parts.extensions.get::<Peer>().map(|p| p.0.ip().to_string()).unwrap_or_default();
+            self.hasher.client(format!("ip:{ip}").as_bytes())
+        })
+    }
+
+    /// Reads a classified request's body: at most `max_body_bytes`, within
+    /// `body_timeout_secs` in all and `body_read_timeout_secs` between reads.
+    async fn read_body(&self, mut body: Body) -> Result<Bytes, Reject> {
+        let c = &self.config;
+        let cap = c.max_body_bytes;
+        let whole = tokio::time::sleep(Config::secs(c.body_timeout_secs));
+        tokio::pin!(whole);
+        let mut buf = BytesMut::new();
+        loop {
+            let frame = tokio::select! {
+                _ = &mut whole => return Err(Reject::BodyTimeout { secs: c.body_timeout_secs }),
+                f = tokio::time::timeout(Config::secs(c.body_read_timeout_secs), body.frame()) => f,
+            };
+            match frame {
+                Err(_) => return Err(Reject::BodyReadTimeout { secs: c.body_read_timeout_secs }),
+                Ok(None) => return Ok(buf.freeze()),
+                Ok(Some(Err(e))) => return Err(Reject::BadBody(e.to_string())),
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        if buf.len() + data.len() > cap {
+                            return Err(Reject::TooLarge { cap });
+                        }
+                        buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+
     async fn classified(
-        &self,
+        self: &Arc<Self>,
         route: Route,
-        mut parts: hyper::http::request::Parts,
+        parts: hyper::http::request::Parts,
         body: Body,
         rec: &mut Record,
     ) -> Response<Body> {
         let api = route.api();
+        let client =
+            ident::client_key(&parts.headers, self.config.clients.header.as_deref()).map(|k| self.hasher.client(k));
+        rec.client = client;
         // Held while the body is read and classified, released before the
         // upstream is waited on (that can take minutes).
         let Ok(inflight) = self.inflight.try_acquire() else {
-            self.metrics.inc1("distillguard_rejected_total", "reason", "overloaded");
-            rec.note = Some("overloaded: max_inflight reached".into());
-            return error_response(
-                api,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "distillguard_overloaded",
-                "distillguard has too many requests in flight; retry later",
-            );
+            return Reject::Overloaded.respond(self, api, rec);
+        };
+        let Some(share) = self.per_client.take(self.share_key(client, &parts)) else {
+            return Reject::ClientOverloaded { limit: self.config.max_inflight_per_client }.respond(self, api, rec);
         };
         let cap = self.config.max_body_bytes;
         let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > cap as u64) {
-            return self.too_large(api, rec);
+            return Reject::TooLarge { cap }.respond(self, api, rec);
         }
         if parts.headers.get(header::CONTENT_ENCODING).is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
         {
-            self.metrics.inc1("distillguard_rejected_total", "reason", "encoded");
-            rec.note = Some("compressed request body".into());
-            return error_response(
-                api,
-                StatusCode::BAD_REQUEST,
-                "distillguard_unsupported_encoding",
-                "compressed request bodies are not supported on this route; send plain JSON",
-            );
+            return Reject::Encoded.respond(self, api, rec);
         }
-        let body_timeout = Duration::from_secs_f64(self.config.body_timeout_secs);
-        let Ok(collected) = tokio::time::timeout(body_timeout, Limited::new(body, cap).collect()).await else {
-            self.metrics.inc1("distillguard_rejected_total", "reason", "body_timeout");
-            rec.note = Some("request body timeout".into());
-            return error_response(
-                api,
-                StatusCode::REQUEST_TIMEOUT,
-                "distillguard_body_timeout",
-                &format!("the request body did not arrive within {} s", self.config.body_timeout_secs),
-            );
+        let bytes = match self.read_body(body).await {
+            Ok(b) => b,
+            Err(reject) => return reject.respond(self, api, rec),
         };
-        let bytes: Bytes = match collected {
-            Ok(c) => c.to_bytes(),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return self.too_large(api, rec),
-            Err(e) => {
-                self.metrics.inc1("distillguard_rejected_total", "reason", "body_read");
-                rec.note = Some(format!("cannot read request body: {e}"));
-                return error_response(
-                    api,
-                    StatusCode::BAD_REQUEST,
-                    "distillguard_bad_body",
-                    &format!("cannot read the request body: {e}"),
-                );
-            }
-        };
+        drop(share);
+        // A route's other methods (OpenAI's `GET /v1/chat/completions`
+        // lists stored completions) carry no prompt when they carry no body.
+        if bytes.is_empty() && parts.method != hyper::Method::POST {
+            rec.note = Some(format!("{} without a body: nothing to classify", parts.method));
+            drop(inflight);
+            return self.forward(parts, Body::empty(), None, api, rec).await;
+        }
         let segments = match extract::prompt_segments(&bytes) {
             Ok(p) => p,
-            Err(extract::Malformed(m)) => {
-                self.metrics.inc1("distillguard_rejected_total", "reason", "malformed");
-                rec.note = Some(m.clone());
-                return error_response(api, StatusCode::BAD_REQUEST, "distillguard_malformed_request", &m);
-            }
+            Err(extract::Malformed(m)) => return Reject::Malformed(m).respond(self, api, rec),
         };
-        let client =
-            ident::client_key(&parts.headers, self.config.clients.header.as_deref()).map(|k| self.hasher.client(k));
-        rec.client = client;
         if client.is_some_and(|c| self.allow.contains(&c)) {
-            self.metrics.inc1("distillguard_allowlisted_total", "route", route.as_str());
+            self.metrics.inc1(Counter::Allowlisted, "route", route.as_str());
             rec.note = Some("allowlisted".into());
             drop(inflight);
             return self.forward(parts, Body::from(bytes), None, api, rec).await;
@@ -202,18 +456,17 @@ impl Shared {
         let (verdict, threshold) = match result {
             Ok(v) => v,
             Err(e) => {
-                self.metrics.inc1("distillguard_classifier_errors_total", "fail", fail_str(self.config.fail));
-                rec.note = Some(format!("classifier error: {e}"));
+                self.metrics.inc1(Counter::ClassifierErrors, "fail", fail_str(self.config.fail));
+                let note = format!("classifier error: {e}");
                 return match self.config.fail {
-                    FailMode::Open => self.forward(parts, Body::from(bytes), None, api, rec).await,
+                    FailMode::Open => {
+                        rec.note = Some(note);
+                        self.forward(parts, Body::from(bytes), None, api, rec).await
+                    }
                     FailMode::Closed => {
-                        self.metrics.inc1("distillguard_blocked_total", "reason", "classifier_error");
-                        error_response(
-                            api,
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "distillguard_unavailable",
-                            "distillguard could not classify this request and is configured to fail closed; retry later",
-                        )
+                        let r = Reject::Unavailable.respond(self, api, rec);
+                        rec.note = Some(note);
+                        r
                     }
                 };
             }
@@ -235,11 +488,11 @@ impl Shared {
             )
         });
         if let Some(e) = escalation.as_ref().filter(|e| e.new) {
-            self.metrics.inc1("distillguard_campaign_escalations_total", "kind", e.kind.as_str());
+            self.metrics.inc1(Counter::CampaignEscalations, "kind", e.kind.as_str());
             self.log_escalation(e, client.as_ref());
         }
         if let Some(e) = &escalation {
-            self.metrics.inc1("distillguard_campaign_requests_total", "kind", e.kind.as_str());
+            self.metrics.inc1(Counter::CampaignRequests, "kind", e.kind.as_str());
         }
         let decision = policy::decide(tripped, escalation, &self.config);
         self.count_verdict(&verdict, &decision);
@@ -247,14 +500,14 @@ impl Shared {
         let response = match decision.action {
             Some(Mode::Block) => {
                 let reason = if decision.tripped.is_empty() { "campaign" } else { "prompt" };
-                self.metrics.inc1("distillguard_blocked_total", "reason", reason);
-                self.metrics.inc1("distillguard_actions_total", "action", "block");
-                blocked_response(api, &verdict, &decision)
+                self.metrics.inc1(Counter::Blocked, "reason", reason);
+                self.metrics.inc1(Counter::Actions, "action", "block");
+                blocked_response(api, &verdict, &decision, self.config.block_detail)
             }
             action => {
                 let flagged = self.config.mode == Mode::Flag || action == Some(Mode::Flag);
                 self.metrics.inc1(
-                    "distillguard_actions_total",
+                    Counter::Actions,
                     "action",
                     match action {
                         Some(Mode::Flag) => "flag",
@@ -263,11 +516,6 @@ impl Shared {
                     },
                 );
                 let extra = flagged.then(|| flag_headers(&verdict, &decision));
-                if let Some(h) = &extra {
-                    for (k, v) in h {
-                        parts.headers.insert(k.clone(), v.clone());
-                    }
-                }
                 self.forward(parts, Body::from(bytes), extra, api, rec).await
             }
         };
@@ -282,27 +530,45 @@ impl Shared {
         let threshold = engine.threshold;
         let cap = self.runtime.limits().max_input_bytes;
         let verdict = tokio::task::spawn_blocking(move || -> Result<Verdict, String> {
-            let parse = |json: String| -> Result<Verdict, String> {
+            let run = |segs: &[Segment<'_>]| -> Result<Verdict, String> {
+                let json = engine.pool.classify_segments_json(&encode_segments(segs)).map_err(|e| e.to_string())?;
                 serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))
             };
             let total: usize = segments.iter().map(|(_, t)| t.len() + 5).sum();
             if total <= cap {
                 let segs: Vec<Segment<'_>> = segments.iter().map(|(r, t)| Segment::new(*r, t)).collect();
-                return parse(engine.pool.classify_segments_json(&encode_segments(&segs)).map_err(|e| e.to_string())?);
+                return run(&segs);
             }
-            // A prompt above the guest's input cap is classified segment by
-            // segment, in overlapping windows, and the highest-scoring
-            // verdict kept, so padding a prompt cannot push it past the
-            // classifier.
+            // A prompt above the guest's input cap is classified in batches
+            // of whole segments up to the cap, a segment above it in
+            // overlapping windows, and the highest-scoring verdict kept, so
+            // padding a prompt cannot push it past the classifier and many
+            // small strings cost few calls.
             let mut best: Option<Verdict> = None;
-            for (role, text) in &segments {
-                for window in windows(text, cap.saturating_sub(5).max(1)) {
-                    let framed = encode_segments(&[Segment::new(*role, window)]);
-                    let v = parse(engine.pool.classify_segments_json(&framed).map_err(|e| e.to_string())?)?;
-                    if best.as_ref().is_none_or(|b| v.score > b.score) {
-                        best = Some(v);
-                    }
+            let mut keep = |v: Verdict| {
+                if best.as_ref().is_none_or(|b| v.score > b.score) {
+                    best = Some(v);
                 }
+            };
+            let mut batch: Vec<Segment<'_>> = Vec::new();
+            let mut batch_len = 0;
+            for (role, text) in &segments {
+                if text.len() + 5 > cap {
+                    for window in windows(text, cap.saturating_sub(5).max(1)) {
+                        keep(run(&[Segment::new(*role, window)])?);
+                    }
+                    continue;
+                }
+                if batch_len + text.len() + 5 > cap {
+                    keep(run(&batch)?);
+                    batch.clear();
+                    batch_len = 0;
+                }
+                batch.push(Segment::new(*role, text));
+                batch_len += text.len() + 5;
+            }
+            if !batch.is_empty() {
+                keep(run(&batch)?);
             }
             best.ok_or_else(|| "nothing to classify".to_string())
         })
@@ -311,26 +577,12 @@ impl Shared {
         Ok((verdict, threshold))
     }
 
-    fn too_large(&self, api: Api, rec: &mut Record) -> Response<Body> {
-        self.metrics.inc1("distillguard_rejected_total", "reason", "too_large");
-        rec.note = Some("body too large".into());
-        let mut r = error_response(
-            api,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "distillguard_body_too_large",
-            &format!("the request body is larger than the proxy's cap of {} bytes", self.config.max_body_bytes),
-        );
-        // The rest of the body is never read, so the connection cannot be
-        // reused: say so, or a keep-alive client sends its next request on a
-        // connection that is about to close (found by the soak test).
-        r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
-        r
-    }
-
     /// Sends the request upstream (the body as given: buffered bytes or the
-    /// client's stream) and streams the response back.
+    /// client's stream) and streams the response back. Hop-by-hop headers
+    /// and any client-sent `x-distillguard-*` header are removed first, and
+    /// only then are the proxy's own verdict headers (`extra`) added.
     async fn forward(
-        &self,
+        self: &Arc<Self>,
         mut parts: hyper::http::request::Parts,
         body: Body,
         extra: Option<HeaderMap>,
@@ -345,24 +597,21 @@ impl Shared {
             .path_and_query(format!("{base}{pq}"))
             .build();
         let Ok(uri) = uri else {
-            return error_response(
-                api,
-                StatusCode::BAD_REQUEST,
-                "distillguard_bad_path",
-                "the request path cannot be forwarded",
-            );
+            return Reject::BadPath.respond(self, api, rec);
         };
+        let path = parts.uri.path().to_string();
         parts.uri = uri;
         parts.version = hyper::Version::HTTP_11;
         strip_hop_by_hop(&mut parts.headers);
-        if self.config.mode == Mode::Flag {
-            // Only the proxy may speak for itself to the upstream.
-            let forged: Vec<HeaderName> =
-                parts.headers.keys().filter(|k| k.as_str().starts_with("x-distillguard-")).cloned().collect();
-            for k in forged {
-                if extra.as_ref().is_none_or(|e| !e.contains_key(&k)) {
-                    parts.headers.remove(&k);
-                }
+        // Only the proxy may speak for itself to the upstream, in every mode.
+        let forged: Vec<HeaderName> =
+            parts.headers.keys().filter(|k| k.as_str().starts_with("x-distillguard-")).cloned().collect();
+        for k in forged {
+            parts.headers.remove(&k);
+        }
+        if let Some(h) = &extra {
+            for (k, v) in h {
+                parts.headers.insert(k.clone(), v.clone());
             }
         }
         if let Ok(host) = HeaderValue::from_str(self.upstream.authority().expect("validated").as_str()) {
@@ -376,31 +625,30 @@ impl Shared {
         rec.upstream = Some(took);
         match sent {
             Err(_) => {
-                self.metrics.inc1("distillguard_upstream_errors_total", "kind", "timeout");
+                let r = Reject::UpstreamTimeout { secs: self.config.upstream_timeout_secs }.respond(self, api, rec);
                 rec.note = Some(format!("upstream timeout after {:.3}s", took.as_secs_f64()));
-                error_response(
-                    api,
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "distillguard_upstream_timeout",
-                    &format!("the upstream did not answer within {} s", self.config.upstream_timeout_secs),
-                )
+                r
             }
             Ok(Err(e)) => {
-                let kind = if e.is_connect() { "connect" } else { "protocol" };
-                self.metrics.inc1("distillguard_upstream_errors_total", "kind", kind);
                 let mut msg = e.to_string();
                 let mut source = std::error::Error::source(&e);
+                let mut body_error = None;
                 while let Some(s) = source {
                     msg.push_str(&format!(": {s}"));
+                    // The client's own body failed (a malformed chunk, a
+                    // reset): the client's fault, not the upstream's.
+                    if let Some(h) = s.downcast_ref::<hyper::Error>() {
+                        if h.is_user() || h.is_body_write_aborted() {
+                            body_error = Some(std::error::Error::source(h).map_or(h.to_string(), |i| i.to_string()));
+                        }
+                    }
                     source = s.source();
                 }
-                rec.note = Some(format!("upstream error: {msg}"));
-                error_response(
-                    api,
-                    StatusCode::BAD_GATEWAY,
-                    "distillguard_upstream_unreachable",
-                    "the upstream API could not be reached",
-                )
+                if let Some(b) = body_error {
+                    return Reject::BadBody(b).respond(self, api, rec);
+                }
+                let kind = if e.is_connect() { "connect" } else { "protocol" };
+                Reject::UpstreamUnreachable { kind, detail: msg }.respond(self, api, rec)
             }
             Ok(Ok(resp)) => {
                 self.metrics.upstream.observe(took);
@@ -411,21 +659,37 @@ impl Shared {
                         rparts.headers.insert(k.clone(), v.clone());
                     }
                 }
+                // A body the upstream cuts off after its headers were sent
+                // cannot change the status the client already has; it is
+                // logged and counted as such.
+                let shared = self.clone();
+                let (status, route, client) = (rparts.status.as_u16(), rec.route, rec.client);
+                let rbody = rbody.map_err(move |e| {
+                    shared.metrics.inc1(Counter::UpstreamErrors, "kind", "stream_cut");
+                    shared.log.emit(
+                        "error",
+                        "upstream_stream_cut",
+                        json!({
+                            "path": path, "route": route, "status": status,
+                            "client": client.map(|c| ident::hex(&c[..8])),
+                            "error": e.to_string(),
+                        }),
+                    );
+                    e
+                });
                 Response::from_parts(rparts, Body::new(rbody))
             }
         }
     }
 
     fn count_verdict(&self, verdict: &Verdict, decision: &Decision) {
-        self.metrics.inc1("distillguard_verdicts_total", "label", decision.label());
+        self.metrics.inc1(Counter::Verdicts, "label", decision.label());
         for c in &decision.tripped {
-            self.metrics.inc1("distillguard_verdict_categories_total", "category", c.as_str());
+            self.metrics.inc1(Counter::VerdictCategories, "category", c.as_str());
         }
         for e in &verdict.evidence {
-            self.metrics.inc(
-                "distillguard_rule_hits_total",
-                format!("rule=\"{}\",category=\"{}\"", escape(&e.rule), e.category.as_str()),
-            );
+            self.metrics
+                .inc(Counter::RuleHits, format!("rule=\"{}\",category=\"{}\"", escape(&e.rule), e.category.as_str()));
         }
     }
 
@@ -627,7 +891,10 @@ fn flag_headers(v: &Verdict, d: &Decision) -> HeaderMap {
     h
 }
 
-fn blocked_response(api: Api, v: &Verdict, d: &Decision) -> Response<Body> {
+fn blocked_response(api: Api, v: &Verdict, d: &Decision, detail: BlockDetail) -> Response<Body> {
+    if detail == BlockDetail::Generic {
+        return error_response(api, StatusCode::FORBIDDEN, "distillguard_blocked", "Request blocked by distillguard.");
+    }
     let rules: Vec<&str> = v.evidence.iter().map(|e| e.rule.as_str()).collect();
     let mut msg = String::from("Request blocked by distillguard: ");
     if !d.tripped.is_empty() {
