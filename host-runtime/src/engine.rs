@@ -2,7 +2,7 @@
 //! proxies run) and native (in-process, for comparison).
 
 use crate::prompt::Prompt;
-use crate::wasm::{HostError, HostLimits, WasmPool, WasmRuntime};
+use crate::wasm::{HostError, HostLimits, PoolStats, WasmPool, WasmRuntime};
 use distillguard::{Pack, Segment, Verdict};
 use std::sync::Arc;
 
@@ -15,7 +15,8 @@ pub enum EngineKind {
     Native,
 }
 
-/// A ready classifier for one pack.
+/// A ready classifier for one pack: what every host calls (the CLI's
+/// verbs and `serve`, whose hot reload builds a new one per pack).
 pub enum Classifier {
     /// In-process.
     Native {
@@ -33,11 +34,22 @@ impl Classifier {
     pub fn new(kind: EngineKind, pack: Pack, bytes: &[u8], limits: HostLimits) -> Result<Classifier, HostError> {
         Ok(match kind {
             EngineKind::Native => Classifier::Native { pack: Arc::new(pack), max_input_bytes: limits.max_input_bytes },
-            EngineKind::Wasm => {
-                let runtime = Arc::new(WasmRuntime::embedded(limits)?);
-                Classifier::Wasm(WasmPool::new(runtime, bytes)?)
-            }
+            EngineKind::Wasm => Classifier::wasm(Arc::new(WasmRuntime::embedded(limits)?), bytes)?,
         })
+    }
+
+    /// A wasm classifier for a compiled pack on an existing runtime (the
+    /// module compiled once, shared by every pack a proxy reloads).
+    pub fn wasm(runtime: Arc<WasmRuntime>, bytes: &[u8]) -> Result<Classifier, HostError> {
+        Ok(Classifier::Wasm(WasmPool::new(runtime, bytes)?))
+    }
+
+    /// Instance counts of the wasm pool (`None` for the native engine).
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        match self {
+            Classifier::Native { .. } => None,
+            Classifier::Wasm(pool) => Some(pool.stats()),
+        }
     }
 
     /// The verdict as JSON (byte-identical across engines).
@@ -58,7 +70,7 @@ impl Classifier {
     pub fn classify_segments_json(&self, segments: &[Segment<'_>]) -> Result<String, HostError> {
         match self {
             Classifier::Native { pack, max_input_bytes } => {
-                Ok(pack.classify_segments(&capped(segments, *max_input_bytes)?).to_json())
+                Ok(pack.classify_segments(capped(segments, *max_input_bytes)?).to_json())
             }
             Classifier::Wasm(pool) => pool.classify_segments_json(&distillguard::encode_segments(segments)),
         }
@@ -68,7 +80,7 @@ impl Classifier {
     pub fn classify_segments(&self, segments: &[Segment<'_>]) -> Result<Verdict, HostError> {
         match self {
             Classifier::Native { pack, max_input_bytes } => {
-                Ok(pack.classify_segments(&capped(segments, *max_input_bytes)?))
+                Ok(pack.classify_segments(capped(segments, *max_input_bytes)?))
             }
             Classifier::Wasm(_) => parse(&self.classify_segments_json(segments)?),
         }

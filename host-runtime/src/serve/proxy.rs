@@ -12,7 +12,7 @@ use super::reload::Engine;
 use crate::wasm::WasmRuntime;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
-use distillguard::{encode_segments, Role, Segment, Verdict};
+use distillguard::{Role, Segment, Verdict};
 use http_body_util::BodyExt;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode, Uri};
@@ -531,7 +531,7 @@ impl Shared {
         let cap = self.runtime.limits().max_input_bytes;
         let verdict = tokio::task::spawn_blocking(move || -> Result<Verdict, String> {
             let run = |segs: &[Segment<'_>]| -> Result<Verdict, String> {
-                let json = engine.pool.classify_segments_json(&encode_segments(segs)).map_err(|e| e.to_string())?;
+                let json = engine.classifier.classify_segments_json(segs).map_err(|e| e.to_string())?;
                 serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))
             };
             let total: usize = segments.iter().map(|(_, t)| t.len() + 5).sum();
@@ -767,7 +767,7 @@ impl Shared {
     pub fn render_metrics(&self) -> String {
         let engine = self.engine();
         let (templates, clients) = self.campaigns.entries();
-        let stats = engine.pool.stats();
+        let stats = engine.classifier.pool_stats().unwrap_or_default();
         self.metrics.render(&[
             (
                 "distillguard_pack_info",

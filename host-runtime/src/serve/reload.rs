@@ -3,8 +3,9 @@
 //! built and warmed, and only then swapped in; requests in flight finish on
 //! the pool they started with.
 
+use crate::engine::Classifier;
 use crate::packs;
-use crate::wasm::{WasmPool, WasmRuntime};
+use crate::wasm::WasmRuntime;
 use anyhow::{bail, Context, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
@@ -12,8 +13,8 @@ use std::sync::{Arc, Barrier};
 
 /// One pack, ready to classify.
 pub struct Engine {
-    /// Instances holding the pack.
-    pub pool: WasmPool,
+    /// The pack's classifier: the CLI's `Classifier`, on wasm instances.
+    pub classifier: Classifier,
     /// Pack name.
     pub name: String,
     /// Pack version.
@@ -45,11 +46,11 @@ pub fn build_engine(
             .collect();
         bail!("{} of {} pack cases fail: {}", report.failed(), report.results.len(), first.join(" | "));
     }
-    let pool = WasmPool::new(runtime.clone(), &loaded.bytes).context("the wasm guest refused the pack")?;
-    warm(&pool, pool_size);
+    let classifier = Classifier::wasm(runtime.clone(), &loaded.bytes).context("the wasm guest refused the pack")?;
+    warm(&classifier, pool_size);
     let meta = loaded.pack.meta();
     Ok(Engine {
-        pool,
+        classifier,
         name: meta.name.clone(),
         version: meta.version.clone(),
         threshold: meta.threshold,
@@ -59,13 +60,13 @@ pub fn build_engine(
 
 /// Makes the pool hold `n` ready instances: `n` classifications at once
 /// each check out (or create) one, and all go back to the pool.
-fn warm(pool: &WasmPool, n: usize) {
+fn warm(classifier: &Classifier, n: usize) {
     let barrier = Barrier::new(n);
     std::thread::scope(|s| {
         for _ in 0..n {
             s.spawn(|| {
                 barrier.wait();
-                let _ = pool.classify_json(b"warm up");
+                let _ = classifier.classify_json("warm up");
             });
         }
     });
