@@ -1,6 +1,7 @@
 //! Compiling a pack from source: `pack.toml`, lexicon files and case files.
 
 use crate::condition::{self, Expr, NameRef};
+use crate::error::closest;
 use crate::error::{Error, ErrorCode, Errors, Location};
 use crate::eval;
 use crate::matcher::{deletions, tokenize, FUZZY_MIN_CHARS};
@@ -218,7 +219,21 @@ impl Ctx<'_> {
 fn toml_error(code: ErrorCode, file: &str, text: &str, e: &toml::de::Error) -> Error {
     let span = e.span().unwrap_or(0..0);
     let msg = e.message().trim().replace('\n', " ");
-    Error::new(code, msg).at(Location::in_source(file, text, span))
+    let hint = unknown_field_hint(&msg);
+    let err = Error::new(code, msg).at(Location::in_source(file, text, span));
+    match hint {
+        Some(h) => err.with_note(format!("did you mean `{h}`?")),
+        None => err,
+    }
+}
+
+/// For serde's "unknown field `wehn`, expected one of `id`, `when`": the
+/// expected name closest to the unknown one.
+fn unknown_field_hint(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (name, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    closest(name, &expected).map(str::to_string)
 }
 
 /// Byte offset where the contents of the TOML string literal at `span` start.
@@ -274,6 +289,7 @@ impl PackCompiler {
         let mut tables = TermTables::default();
         let mut lexicons = Vec::new();
         let mut lex_index: BTreeMap<String, u32> = BTreeMap::new();
+        let mut lex_spans: Vec<Range<usize>> = Vec::new();
         if parsed.lexicons.len() > self.limits.max_lexicons {
             cx.errors.push(Error::new(
                 ErrorCode::LimitExceeded,
@@ -297,7 +313,15 @@ impl PackCompiler {
                     name.span(),
                     format!("lexicon name `{}` is not a valid name", name.get_ref()),
                 )
-                .note = Some("use letters, digits, `_`, `-` or `.`, starting with a letter".into());
+                .note = Some(if RESERVED.contains(&name.get_ref().as_str()) {
+                    format!(
+                        "`{}` is a condition keyword, so a condition could not name this lexicon; rename it, e.g. `{}_terms`",
+                        name.get_ref(),
+                        name.get_ref()
+                    )
+                } else {
+                    "use letters, digits, `_`, `-` or `.`, starting with a letter".into()
+                });
             }
             if fuzzy > 1 {
                 cx.err(
@@ -320,6 +344,7 @@ impl PackCompiler {
                 }
             };
             lex_index.insert(name.get_ref().clone(), idx);
+            lex_spans.push(name.span());
             lexicons.push(LexiconInfo { name: name.get_ref().clone(), fuzzy, terms: count });
         }
         if tables.terms.len() > self.limits.max_terms {
@@ -380,8 +405,13 @@ impl PackCompiler {
         let mut warnings: Vec<Error> = lexicons
             .iter()
             .zip(&used)
-            .filter(|(_, u)| !**u)
-            .map(|(l, _)| Error::new(ErrorCode::Schema, format!("lexicon `{}` is not used by any rule", l.name)))
+            .zip(&lex_spans)
+            .filter(|((_, u), _)| !**u)
+            .map(|((l, _), span)| {
+                Error::new(ErrorCode::UnusedLexicon, format!("lexicon `{}` is not used by any rule", l.name))
+                    .at(Location::in_source("pack.toml", doc, span.clone()))
+                    .with_note("use it in a rule or remove it; it still costs load time and memory")
+            })
             .collect();
         let mut used_conditions = Vec::new();
         let sources = parsed.rules.iter().filter_map(|r| r.get_ref().when.as_ref().map(|w| w.get_ref()));
@@ -398,7 +428,9 @@ impl PackCompiler {
         );
 
         // Cases.
-        let rule_ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        // Every declared id, compiled or not: a rule with an error is reported
+        // once, not again for every case that names it.
+        let rule_ids: BTreeSet<&str> = parsed.rules.iter().map(|r| r.get_ref().id.get_ref().as_str()).collect();
         let mut cases = Vec::new();
         for (path, text) in src.files().filter(|(p, _)| p.starts_with("cases/") && p.ends_with(".toml")) {
             self.case_file(&mut cx, path, text, &rule_ids, &mut cases);
@@ -425,7 +457,8 @@ impl PackCompiler {
         }
         let t = *p.threshold.get_ref();
         if !(t > 0.0 && t <= 1.0) {
-            cx.err(ErrorCode::BadWeight, "pack.toml", p.threshold.span(), format!("threshold {t} is outside (0, 1]"));
+            cx.err(ErrorCode::BadThreshold, "pack.toml", p.threshold.span(), format!("threshold {t} is outside (0, 1]"))
+                .note = Some("a verdict is `extraction` when its score reaches the threshold; scores lie in (0, 1]".into());
         }
         let steps = match &p.normalize {
             None => Steps::ALL,
@@ -820,12 +853,15 @@ impl PackCompiler {
             };
             for r in c.rules.iter().chain(&c.not_rules) {
                 if !rule_ids.contains(r.get_ref().as_str()) {
+                    let known: Vec<&str> = rule_ids.iter().copied().collect();
+                    let hint = closest(r.get_ref(), &known);
                     cx.err(
-                        ErrorCode::Schema,
+                        ErrorCode::UnknownCaseRule,
                         path,
                         r.span(),
                         format!("case names rule `{}`, which the pack does not define", r.get_ref()),
-                    );
+                    )
+                    .note = hint.map(|h| format!("did you mean `{h}`?"));
                 }
             }
             if let Some(label) = label {
@@ -947,14 +983,15 @@ fn mark_used(e: &Expr<u32>, used: &mut [bool]) {
     });
 }
 
+/// Words of the condition language, which cannot name a lexicon.
+const RESERVED: [&str; 12] =
+    ["and", "or", "not", "any", "all", "count", "distinct", "near", "seq", "first", "last", "number"];
+
 fn valid_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && !matches!(
-            s,
-            "and" | "or" | "not" | "any" | "all" | "count" | "distinct" | "near" | "seq" | "first" | "last" | "number"
-        )
+        && !RESERVED.contains(&s)
 }
 
 fn valid_rule_id(s: &str) -> bool {
@@ -969,21 +1006,4 @@ fn valid_rule_id(s: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// The known name closest to `name` (for "did you mean"), if any is close.
-fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    fn distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut cur = vec![i + 1; b.len() + 1];
-            for (j, cb) in b.iter().enumerate() {
-                cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    }
-    known.iter().map(|k| (distance(name, k), *k)).filter(|(d, k)| *d <= 2.max(k.len() / 3)).min().map(|(_, k)| k)
 }

@@ -214,6 +214,18 @@ impl Lexer<'_> {
             b'(' => single(Tok::LParen, self),
             b')' => single(Tok::RParen, self),
             b',' => single(Tok::Comma, self),
+            b'|' if bytes.get(start + 1) == Some(&b'|') => Err(SyntaxError {
+                message: "`||` is not an operator: did you mean `or`?".into(),
+                span: start..start + 2,
+            }),
+            b'&' => Err(SyntaxError {
+                message: format!(
+                    "`{}` is not an operator: did you mean `and`?",
+                    if bytes.get(start + 1) == Some(&b'&') { "&&" } else { "&" }
+                ),
+                span: start..start + 1 + usize::from(bytes.get(start + 1) == Some(&b'&')),
+            }),
+            b'!' => Err(SyntaxError { message: "`!` is not an operator: did you mean `not`?".into(), span: start..start + 1 }),
             b'|' => single(Tok::Pipe, self),
             b'>' | b'<' | b'=' => {
                 let two = bytes.get(start + 1) == Some(&b'=');
@@ -407,6 +419,10 @@ impl Parser<'_> {
             return Err(self.unexpected("a lexicon name, a function or `(`"));
         }
         let is_call = FUNCTIONS.contains(&name.as_str()) && name != "number";
+        if !FUNCTIONS.contains(&name.as_str()) && self.lexer.src[self.lexer.pos..].trim_start().starts_with('(') {
+            let hint = crate::error::closest(&name, FUNCTIONS).map_or(String::new(), |f| format!(": did you mean `{f}`?"));
+            return Err(SyntaxError { message: format!("unknown function `{name}`{hint}"), span: self.span.clone() });
+        }
         if !is_call {
             return Ok(Expr::Any(self.set()?));
         }

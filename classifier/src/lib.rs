@@ -51,7 +51,7 @@ mod verdict;
 
 #[cfg(feature = "compiler")]
 pub use compiler::{Limits, PackCompiler, PackSource};
-pub use error::{Error, ErrorCode, Errors, Location};
+pub use error::{closest, CodePage, Error, ErrorCode, Errors, Location, Severity, MAX_SHOWN_LINE};
 pub use pack::{Case, Category, Label, LexiconInfo, Pack, PackMeta, Rule, FORMAT_VERSION, MAGIC};
 pub use segment::{decode_segments, encode_segments, Role, RoleSet, Segment};
 pub use verdict::{Evidence, PackRef, Span, Verdict};

@@ -538,6 +538,17 @@ impl Pack {
         Pack::from_data(data)
     }
 
+    /// The same pack without the rules `drop` selects (Coraza's
+    /// `SecRuleRemoveById`): lexicons, cases and threshold stay; the verdicts
+    /// of the remaining rules are unchanged.
+    pub fn without_rules(&self, drop: impl Fn(&Rule) -> bool) -> Result<Pack, Error> {
+        let mut data = self.data.clone();
+        data.rules.retain(|r| !drop(r));
+        let mut pack = Pack::from_data(data)?;
+        pack.warnings = self.warnings.clone();
+        Ok(pack)
+    }
+
     /// Metadata (name, version, threshold, steps).
     pub fn meta(&self) -> &PackMeta {
         &self.data.meta
