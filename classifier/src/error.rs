@@ -82,6 +82,10 @@ pub enum ErrorCode {
     UnknownRuleSelector,
     /// Host: `distillguard explain` was given a code that does not exist.
     UnknownCode,
+    /// Host: a pack case did not get the verdict it expects.
+    CaseFailed,
+    /// Host: a `check` gate measured a value beyond its bound.
+    GateFailed,
     /// Web bindings: a JavaScript argument has the wrong shape.
     BadArgument,
 }
@@ -109,7 +113,7 @@ pub enum Severity {
 
 impl ErrorCode {
     /// Every code, in registry order.
-    pub const ALL: [ErrorCode; 35] = {
+    pub const ALL: [ErrorCode; 37] = {
         use ErrorCode::*;
         [
             TomlSyntax,
@@ -146,6 +150,8 @@ impl ErrorCode {
             SkippedRecords,
             UnknownRuleSelector,
             UnknownCode,
+            CaseFailed,
+            GateFailed,
             BadArgument,
         ]
     };
@@ -188,6 +194,8 @@ impl ErrorCode {
             SkippedRecords => "H007",
             UnknownRuleSelector => "H008",
             UnknownCode => "H009",
+            CaseFailed => "H010",
+            GateFailed => "H011",
             BadArgument => "B001",
         }
     }
@@ -250,6 +258,8 @@ impl ErrorCode {
             SkippedRecords => "records skipped",
             UnknownRuleSelector => "unknown rule selector",
             UnknownCode => "unknown error code",
+            CaseFailed => "pack case failed",
+            GateFailed => "gate failed",
             BadArgument => "bad argument",
         }
     }
@@ -419,6 +429,16 @@ impl ErrorCode {
                 "`distillguard explain` was given a code that is not in the registry.",
                 "distillguard explain E999",
                 "See docs/errors.md for every code.",
+            ),
+            CaseFailed => (
+                "A case of the pack did not get its expected verdict: the wrong label or category, a rule in `rules` that did not fire, or one in `not_rules` that did. The message names the rules that fired.",
+                "[[case]]\ntext = \"what is the capital of France?\"\nlabel = \"extraction\"",
+                "Fix the rule or the case; `distillguard classify --pack DIR \"TEXT\"` shows the evidence.",
+            ),
+            GateFailed => (
+                "A `check` gate (`--min-precision`, `--min-recall`, `--max-fpr`, `--min-cases`) measured a value beyond its bound.",
+                "distillguard check rules/default --benign benign.jsonl --max-fpr 0  (one false alarm)",
+                "Look at the misses or false alarms it lists; fix the rules, or agree a new bound.",
             ),
             BadArgument => (
                 "Web bindings: a JavaScript argument has the wrong shape (e.g. `compilePack` wants a `{path: text}` object).",

@@ -16,7 +16,7 @@
 pub mod demo;
 pub mod engine;
 pub mod input;
-pub mod metrics;
+pub mod evaluation;
 pub mod module_cache;
 pub mod packs;
 pub mod prompt;

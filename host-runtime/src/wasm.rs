@@ -8,6 +8,7 @@
 //! host. An instance that trapped is dropped; the next request gets a fresh one.
 
 use crate::module_cache;
+use distillguard::ErrorCode;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -81,15 +82,16 @@ impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HostError::InputTooLarge { len, cap } => {
-                write!(f, "error[E201]: input is {len} bytes, above the cap of {cap} bytes (raise it with --max-input)")
+                write!(f, "error[{}]: input is {len} bytes, above the cap of {cap} bytes (raise it with --max-input)", ErrorCode::InputRejected)
             }
             HostError::Guest { code, message } => write!(f, "error[{code}]: {message}"),
             HostError::OutOfFuel => write!(
                 f,
-                "error[H001]: the classifier ran out of fuel (the request took too long); the instance was replaced"
+                "error[{}]: the classifier ran out of fuel (the request took too long); the instance was replaced",
+                ErrorCode::FuelExhausted
             ),
-            HostError::Trap(m) => write!(f, "error[H002]: the classifier trapped and was replaced: {m}"),
-            HostError::Setup(m) => write!(f, "error[H003]: cannot set up the wasm module: {m}"),
+            HostError::Trap(m) => write!(f, "error[{}]: the classifier trapped and was replaced: {m}", ErrorCode::GuestTrap),
+            HostError::Setup(m) => write!(f, "error[{}]: cannot set up the wasm module: {m}", ErrorCode::HostSetup),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use distillguard::{default_pack, Label};
 use distillguard::{Role, Segment};
-use distillguard_host::metrics::{Counts, Item, Report};
+use distillguard_host::evaluation::{Counts, Item, Report};
 use distillguard_tests::{records, records_in, Record};
 
 /// The bars. Issue 12 asks, on the shared corpora, for precision 0.97,

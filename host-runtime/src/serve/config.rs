@@ -125,6 +125,18 @@ pub struct Config {
     pub clients: ClientsConfig,
     /// Campaign detection.
     pub campaign: CampaignConfig,
+    /// Rules turned off.
+    pub rules: RulesConfig,
+}
+
+/// `[rules] disable = ["SPL-001", "RT", "synthetic_data"]`: rules turned off
+/// by id, id prefix or category (as `--disable-rule`), like Coraza's
+/// `SecRuleRemoveById`. A selector that matches no rule refuses the pack.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// Rule selectors.
+    pub disable: Vec<String>,
 }
 
 /// How clients are identified.
@@ -171,7 +183,7 @@ impl Default for CampaignConfig {
             enabled: true,
             window_secs: 300.0,
             min_repeats: 10,
-            evidence_floor: crate::metrics::EVIDENCE_FLOOR,
+            evidence_floor: crate::evaluation::EVIDENCE_FLOOR,
             distinct_extraction: 10,
             action: None,
             max_entries: 100_000,
@@ -208,6 +220,7 @@ impl Default for Config {
             pool_size: std::thread::available_parallelism().map_or(2, |n| n.get()).max(2),
             clients: ClientsConfig::default(),
             campaign: CampaignConfig::default(),
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -215,7 +228,16 @@ impl Default for Config {
 impl Config {
     /// Parses a configuration; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let config: Config = toml::from_str(text).map_err(|e| {
+            // "unknown field `campain`, expected one of `listen`, ...": name the closest.
+            let msg = e.message();
+            let hint = msg.strip_prefix("unknown field `").and_then(|rest| {
+                let (name, rest) = rest.split_once('`')?;
+                let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+                distillguard::closest(name, &expected).map(|h| format!("\n  = note: did you mean `{h}`?"))
+            });
+            anyhow::anyhow!("{origin}: {e}{}", hint.unwrap_or_default())
+        })?;
         Ok(config)
     }
 

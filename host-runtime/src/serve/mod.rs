@@ -192,9 +192,10 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let pack = config.pack.clone();
     let pool_size = config.pool_size;
     let check_cases = config.check_cases;
+    let disable = config.rules.disable.clone();
     let (runtime, engine) = tokio::task::spawn_blocking(move || -> Result<_> {
         let runtime = Arc::new(WasmRuntime::embedded(limits)?);
-        let engine = build_engine(&runtime, pack.as_deref(), pool_size, check_cases).with_context(|| {
+        let engine = build_engine(&runtime, pack.as_deref(), pool_size, check_cases, &disable).with_context(|| {
             format!(
                 "cannot serve pack {}",
                 pack.as_ref().map_or("(embedded default)".into(), |p| p.display().to_string())
@@ -416,9 +417,11 @@ impl Reloader {
         let runtime = self.shared.runtime.clone();
         let pool_size = self.shared.config.pool_size;
         let check_cases = self.shared.config.check_cases;
+        let disable = self.shared.config.rules.disable.clone();
         let t = Instant::now();
         let p = path.clone();
-        let built = tokio::task::spawn_blocking(move || build_engine(&runtime, Some(&p), pool_size, check_cases))
+        let built =
+            tokio::task::spawn_blocking(move || build_engine(&runtime, Some(&p), pool_size, check_cases, &disable))
             .await
             .map_err(anyhow::Error::from)
             .and_then(|r| r);

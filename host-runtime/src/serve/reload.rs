@@ -33,6 +33,7 @@ pub fn build_engine(
     path: Option<&Path>,
     pool_size: usize,
     check_cases: bool,
+    disable: &[String],
 ) -> Result<Engine> {
     let loaded = packs::load(path)?;
     let report = (check_cases && path.is_some()).then(|| loaded.pack.run_cases());
@@ -46,6 +47,8 @@ pub fn build_engine(
             .collect();
         bail!("{} of {} pack cases fail: {}", report.failed(), report.results.len(), first.join(" | "));
     }
+    // The pack's cases ran on the pack as written; `[rules] disable` applies to what serves.
+    let loaded = packs::disable_rules(loaded, disable)?;
     let classifier = Classifier::wasm(runtime.clone(), &loaded.bytes).context("the wasm guest refused the pack")?;
     warm(&classifier, pool_size);
     let meta = loaded.pack.meta();

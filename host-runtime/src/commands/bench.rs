@@ -2,7 +2,7 @@
 //! Timings on a shared machine are noisy: compare the ratios, which are
 //! measured side by side.
 
-use crate::{read_items, Global};
+use crate::common::{read_records, Global};
 use anyhow::{bail, Result};
 use clap::Args;
 use distillguard::Pack;
@@ -166,11 +166,11 @@ fn us(d: Duration) -> f64 {
 }
 
 pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
-    let loaded = packs::load(g.pack.as_deref())?;
+    let loaded = g.load(None)?;
     let texts: Vec<String> = if a.files.is_empty() {
         loaded.pack.cases().iter().map(|c| c.text.clone()).collect()
     } else {
-        read_items(&a.files)?.0.into_iter().map(|i| i.text).collect()
+        read_records(&a.files, false)?.0.into_iter().map(|r| r.item.text).collect()
     };
     if texts.is_empty() {
         bail!("no texts to benchmark");

@@ -56,8 +56,8 @@ pub struct ExportArgs {
     output: Option<PathBuf>,
 }
 
-pub fn run(g: &crate::Global, a: ExportArgs) -> Result<ExitCode> {
-    let loaded = distillguard_host::packs::load(g.pack.as_deref())?;
+pub fn run(g: &crate::common::Global, a: ExportArgs) -> Result<ExitCode> {
+    let loaded = g.load(None)?;
     let text = match a.format {
         ExportFormat::Yara => yara(&loaded.pack),
         ExportFormat::Regex => regex(&loaded.pack) + "\n",
