@@ -57,8 +57,8 @@ pub fn default_files() -> BTreeMap<String, String> {
 pub fn compile_pack(files: JsValue) -> Result<PackHandle, JsValue> {
     let files: BTreeMap<String, String> = serde_wasm_bindgen::from_value(files).map_err(|e| {
         to_js(&ErrorReport::single(ErrorDto {
-            code: "E002".into(),
-            title: "invalid pack structure".into(),
+            code: distillguard::ErrorCode::BadArgument.as_str().into(),
+            title: distillguard::ErrorCode::BadArgument.title().into(),
             message: format!("compilePack expects a {{path: text}} object: {e}"),
             ..ErrorDto::default()
         }))

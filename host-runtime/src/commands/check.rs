@@ -28,7 +28,11 @@ pub enum CheckFormat {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Pack directory.
+    /// Pack directory, or files inside packs (what a pre-commit hook passes): each pack is
+    /// checked once. More than one pack needs `--format text`.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(skip)]
     dir: PathBuf,
     /// Labelled JSONL corpora to evaluate (P/R/F1): the data of --min-precision / --min-recall.
     #[arg(long)]
@@ -138,7 +142,35 @@ impl CheckReport {
     }
 }
 
-pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode> {
+/// The pack directory of a path: itself, or the nearest ancestor with a
+/// `pack.toml` (for a file inside a pack).
+fn pack_dir(p: &Path) -> PathBuf {
+    if p.is_dir() {
+        return p.to_path_buf();
+    }
+    p.ancestors().skip(1).find(|a| a.join("pack.toml").is_file()).map_or_else(|| p.to_path_buf(), Path::to_path_buf)
+}
+
+pub fn run(g: &Global, mut a: CheckArgs) -> Result<ExitCode> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for p in &a.paths {
+        let d = pack_dir(p);
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    if dirs.len() > 1 && a.format != CheckFormat::Text {
+        anyhow::bail!("{} packs named: --format json, junit and sarif take one pack per run", dirs.len());
+    }
+    let mut worst = 0;
+    for d in dirs {
+        a.dir = d;
+        worst = worst.max(run_one(g, &a)?);
+    }
+    Ok(ExitCode::from(worst))
+}
+
+fn run_one(g: &Global, a: &CheckArgs) -> Result<u8> {
     let started = Instant::now();
     let mut report = CheckReport {
         dir: a.dir.clone(),
@@ -153,7 +185,7 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode> {
         strict: a.strict,
         seconds: 0.0,
     };
-    if let Err(e) = check(g, &a, &mut report) {
+    if let Err(e) = check(g, a, &mut report) {
         report.fatal = Some(Diag::from_anyhow(&e, ErrorCode::Io));
     }
     report.seconds = started.elapsed().as_secs_f64();
@@ -178,7 +210,7 @@ pub fn run(g: &Global, a: CheckArgs) -> Result<ExitCode> {
             .map_err(|e| anyhow!("error[{}]: cannot write {}: {e}", ErrorCode::Io, path.display()))?,
         None => print!("{doc}"),
     }
-    Ok(ExitCode::from(code))
+    Ok(code)
 }
 
 fn usage(code: ErrorCode, msg: String) -> anyhow::Error {
