@@ -564,3 +564,72 @@ fn pre_commit_hook_passes_a_good_pack_and_fails_a_broken_one() {
         }
     }
 }
+
+/// Runs action.yml's steps locally, as a runner would (no GitHub runner
+/// here): `run` steps in bash with `${{ inputs.* }}`, `github.action_path`
+/// and step outputs substituted; the `uses` step (upload-sarif) is checked
+/// for its input, and the SARIF it would upload is validated.
+fn run_action(pack: &str, args: &str, workdir: &Path) -> (i32, String, PathBuf) {
+    let script = r#"
+import os, re, subprocess, sys, yaml
+action = yaml.safe_load(open(sys.argv[1]))
+assert action["runs"]["using"] == "composite"
+inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
+inputs.update(pack=sys.argv[2], args=sys.argv[3])
+work = sys.argv[4]
+outputs, log, failed = {}, [], 0
+env = dict(os.environ, GITHUB_PATH=os.path.join(work, "path"), RUNNER_TEMP=work)
+def expand(s):
+    s = re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: inputs[m.group(1)], s)
+    s = re.sub(r"\$\{\{\s*github\.action_path\s*\}\}", os.path.dirname(os.path.abspath(sys.argv[1])), s)
+    return re.sub(r"\$\{\{\s*steps\.(\w+)\.outputs\.([\w-]+)\s*\}\}", lambda m: outputs.get(m.group(1), {}).get(m.group(2), ""), s)
+for step in action["runs"]["steps"]:
+    if "uses" in step:
+        assert step["uses"].startswith("github/codeql-action/upload-sarif@"), step["uses"]
+        assert expand(step["with"]["sarif_file"]) == inputs["sarif-file"]
+        continue
+    out_file = os.path.join(work, "out-" + step.get("id", "x"))
+    open(out_file, "w").close()
+    env["GITHUB_OUTPUT"] = out_file
+    p = subprocess.run(["bash", "-e", "-c", expand(step["run"])], cwd=work, env=env, capture_output=True, text=True)
+    log.append(p.stdout + p.stderr)
+    outputs[step.get("id", "x")] = dict(l.split("=", 1) for l in open(out_file).read().splitlines() if "=" in l)
+    if p.returncode != 0:
+        failed = p.returncode
+        break
+print("\n".join(log))
+sys.exit(failed)
+"#;
+    let o = Command::new(venv().join("bin/python"))
+        .args(["-c", script])
+        .arg(root().join("action.yml"))
+        .args([pack, args])
+        .arg(workdir)
+        .env("PATH", format!("{}:{}", bin().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default()))
+        .output()
+        .unwrap();
+    (code(&o), format!("{}{}", out(&o), err(&o)), workdir.join("distillguard.sarif"))
+}
+
+#[test]
+fn github_action_steps_run_locally() {
+    let good = root().join(data("good-pack"));
+    let work = scratch("action-good");
+    let corpus = root().join(data("labelled.jsonl"));
+    let args = format!("--corpus {} --min-precision 1 --min-recall 1 --min-cases 1", corpus.display());
+    let (c, log, sarif) = run_action(&good.to_string_lossy(), &args, &work);
+    assert_eq!(c, 0, "{log}");
+    assert!(log.contains("using ") && log.contains("PASS recall >= 1"), "{log}");
+    assert_valid_sarif(&std::fs::read_to_string(&sarif).unwrap());
+
+    let broken = pack_variant("action-broken-pack", |d| {
+        edit(&d.join("pack.toml"), "near(reveal, hidden, 6)", "near(reveal, hiden, 6)")
+    });
+    let work = scratch("action-broken");
+    let (c, log, sarif) = run_action(&broken.to_string_lossy(), "", &work);
+    assert_eq!(c, 1, "{log}");
+    assert!(log.contains("distillguard check failed (exit 1)"), "{log}");
+    let doc = std::fs::read_to_string(&sarif).unwrap();
+    assert_valid_sarif(&doc);
+    assert!(doc.contains("\"E004\""));
+}
