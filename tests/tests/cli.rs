@@ -633,3 +633,21 @@ fn github_action_steps_run_locally() {
     assert_valid_sarif(&doc);
     assert!(doc.contains("\"E004\""));
 }
+
+/// A case the engine refuses (out of fuel here) fails alone, with its code
+/// and location, and the report stays well-formed.
+#[test]
+fn fuel_exhaustion_fails_the_cases_not_the_report() {
+    let o = dg(&["--fuel", "1000", "--fuel-per-byte", "0", "check", &data("good-pack"), "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 4);
+    for c in cases {
+        assert_eq!(c["passed"], false);
+        assert_eq!(c["code"], "H001", "{c}");
+        assert!(c["line"].as_u64().unwrap() > 0);
+    }
+    let o = dg(&["--fuel", "1000", "--fuel-per-byte", "0", "check", &data("good-pack"), "--format", "sarif"]);
+    assert_valid_sarif(&out(&o));
+}
