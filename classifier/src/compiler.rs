@@ -457,8 +457,13 @@ impl PackCompiler {
         }
         let t = *p.threshold.get_ref();
         if !(t > 0.0 && t <= 1.0) {
-            cx.err(ErrorCode::BadThreshold, "pack.toml", p.threshold.span(), format!("threshold {t} is outside (0, 1]"))
-                .note = Some("a verdict is `extraction` when its score reaches the threshold; scores lie in (0, 1]".into());
+            cx.err(
+                ErrorCode::BadThreshold,
+                "pack.toml",
+                p.threshold.span(),
+                format!("threshold {t} is outside (0, 1]"),
+            )
+            .note = Some("a verdict is `extraction` when its score reaches the threshold; scores lie in (0, 1]".into());
         }
         let steps = match &p.normalize {
             None => Steps::ALL,

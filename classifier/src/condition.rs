@@ -225,7 +225,10 @@ impl Lexer<'_> {
                 ),
                 span: start..start + 1 + usize::from(bytes.get(start + 1) == Some(&b'&')),
             }),
-            b'!' => Err(SyntaxError { message: "`!` is not an operator: did you mean `not`?".into(), span: start..start + 1 }),
+            b'!' => Err(SyntaxError {
+                message: "`!` is not an operator: did you mean `not`?".into(),
+                span: start..start + 1,
+            }),
             b'|' => single(Tok::Pipe, self),
             b'>' | b'<' | b'=' => {
                 let two = bytes.get(start + 1) == Some(&b'=');
@@ -420,7 +423,8 @@ impl Parser<'_> {
         }
         let is_call = FUNCTIONS.contains(&name.as_str()) && name != "number";
         if !FUNCTIONS.contains(&name.as_str()) && self.lexer.src[self.lexer.pos..].trim_start().starts_with('(') {
-            let hint = crate::error::closest(&name, FUNCTIONS).map_or(String::new(), |f| format!(": did you mean `{f}`?"));
+            let hint =
+                crate::error::closest(&name, FUNCTIONS).map_or(String::new(), |f| format!(": did you mean `{f}`?"));
             return Err(SyntaxError { message: format!("unknown function `{name}`{hint}"), span: self.span.clone() });
         }
         if !is_call {

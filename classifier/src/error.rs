@@ -643,7 +643,13 @@ impl Error {
                     shown.push_str("...");
                 }
                 let width = width.min(to.saturating_sub(col).max(1));
-                out.push_str(&format!("\n{pad} |\n{} | {}\n{pad} | {}{}", loc.line, shown, caret_at, "^".repeat(width)));
+                out.push_str(&format!(
+                    "\n{pad} |\n{} | {}\n{pad} | {}{}",
+                    loc.line,
+                    shown,
+                    caret_at,
+                    "^".repeat(width)
+                ));
             }
         }
         if let Some(note) = &self.note {
@@ -660,7 +666,9 @@ pub const MAX_SHOWN_LINE: usize = 120;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.location {
-            Some(l) => write!(f, "{}:{}:{}: {}[{}]: {}", l.file, l.line, l.column, self.kind(), self.code, self.message),
+            Some(l) => {
+                write!(f, "{}:{}:{}: {}[{}]: {}", l.file, l.line, l.column, self.kind(), self.code, self.message)
+            }
             None => write!(f, "{}[{}]: {}", self.kind(), self.code, self.message),
         }
     }

@@ -15,8 +15,8 @@
 
 pub mod demo;
 pub mod engine;
-pub mod input;
 pub mod evaluation;
+pub mod input;
 pub mod module_cache;
 pub mod packs;
 pub mod prompt;

@@ -44,8 +44,11 @@ pub fn read_source(dir: &Path) -> Result<(PackSource, Vec<Error>)> {
     let mut errors = Vec::new();
     if !dir.join("pack.toml").is_file() {
         errors.push(
-            Error::new(ErrorCode::MissingFile, format!("{} is not a pack directory: it has no pack.toml", dir.display()))
-                .with_note("a pack is a directory with pack.toml, lexicons and cases; see docs/pack-format.md"),
+            Error::new(
+                ErrorCode::MissingFile,
+                format!("{} is not a pack directory: it has no pack.toml", dir.display()),
+            )
+            .with_note("a pack is a directory with pack.toml, lexicons and cases; see docs/pack-format.md"),
         );
         return Ok((src, errors));
     }
@@ -84,7 +87,8 @@ pub fn compile_source(dir: &Path) -> Result<(PackSource, std::result::Result<Pac
         if src.get("pack.toml").is_some() {
             // Report what the compiler finds in the readable files too.
             if let Err(more) = PackCompiler::new().compile(&src) {
-                let unreadable: Vec<String> = errors.iter().filter_map(|e| e.location().map(|l| l.file.clone())).collect();
+                let unreadable: Vec<String> =
+                    errors.iter().filter_map(|e| e.location().map(|l| l.file.clone())).collect();
                 // A lexicon that could not be read is not also "missing".
                 errors.extend(more.0.into_iter().filter(|e| {
                     !(e.code() == ErrorCode::MissingFile && unreadable.iter().any(|f| e.message().contains(f.as_str())))
@@ -106,7 +110,9 @@ pub fn disable_rules(loaded: LoadedPack, selectors: &[String]) -> Result<LoadedP
     }
     let rules = loaded.pack.rules();
     let matches = |sel: &str, r: &distillguard::Rule| {
-        r.id == sel || r.id.split_once('-').is_some_and(|(p, _)| p == sel.trim_end_matches('-')) || r.category.as_str() == sel
+        r.id == sel
+            || r.id.split_once('-').is_some_and(|(p, _)| p == sel.trim_end_matches('-'))
+            || r.category.as_str() == sel
     };
     for sel in selectors {
         if !rules.iter().any(|r| matches(sel, r)) {

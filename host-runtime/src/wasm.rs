@@ -82,7 +82,11 @@ impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HostError::InputTooLarge { len, cap } => {
-                write!(f, "error[{}]: input is {len} bytes, above the cap of {cap} bytes (raise it with --max-input)", ErrorCode::InputRejected)
+                write!(
+                    f,
+                    "error[{}]: input is {len} bytes, above the cap of {cap} bytes (raise it with --max-input)",
+                    ErrorCode::InputRejected
+                )
             }
             HostError::Guest { code, message } => write!(f, "error[{code}]: {message}"),
             HostError::OutOfFuel => write!(
@@ -90,7 +94,9 @@ impl fmt::Display for HostError {
                 "error[{}]: the classifier ran out of fuel (the request took too long); the instance was replaced",
                 ErrorCode::FuelExhausted
             ),
-            HostError::Trap(m) => write!(f, "error[{}]: the classifier trapped and was replaced: {m}", ErrorCode::GuestTrap),
+            HostError::Trap(m) => {
+                write!(f, "error[{}]: the classifier trapped and was replaced: {m}", ErrorCode::GuestTrap)
+            }
             HostError::Setup(m) => write!(f, "error[{}]: cannot set up the wasm module: {m}", ErrorCode::HostSetup),
         }
     }

@@ -327,7 +327,8 @@ fn check(g: &Global, a: &CheckArgs, r: &mut CheckReport) -> Result<()> {
         });
     }
     let fmt = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.4}"));
-    let files = |flag: &str, f: &[PathBuf]| f.iter().map(|p| format!("{flag} {}", shown_path(p))).collect::<Vec<_>>().join(" ");
+    let files =
+        |flag: &str, f: &[PathBuf]| f.iter().map(|p| format!("{flag} {}", shown_path(p))).collect::<Vec<_>>().join(" ");
     if !a.corpus.is_empty() {
         let data = files("--corpus", &a.corpus);
         let (items, skipped) = read_items(&a.corpus)?;
@@ -679,7 +680,8 @@ fn sarif(r: &CheckReport) -> Value {
         push(d.code, level, message, Some(loc), json!({}));
     }
     for c in r.cases.iter().filter(|c| !c.failures.is_empty()) {
-        let fired = if c.fired.is_empty() { "no rule fired".to_string() } else { format!("fired: {}", c.fired.join(", ")) };
+        let fired =
+            if c.fired.is_empty() { "no rule fired".to_string() } else { format!("fired: {}", c.fired.join(", ")) };
         push(
             c.code,
             "error",

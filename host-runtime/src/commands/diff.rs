@@ -155,7 +155,15 @@ fn text(a: &str, b: &str, n: usize, labelled: usize, flips: &[Flip], before: &Co
         let _ = writeln!(
             s,
             "FLIP {} ({}): {} {} -> {} {} (gold {}): {}\n     text: {}",
-            f.id, f.at, f.a.label, f.a.score, f.b.label, f.b.score, gold(f), why(f), f.text
+            f.id,
+            f.at,
+            f.a.label,
+            f.a.score,
+            f.b.label,
+            f.b.score,
+            gold(f),
+            why(f),
+            f.text
         );
     }
     if labelled > 0 {

@@ -41,13 +41,23 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
     let Some(code) = ErrorCode::parse(&asked) else {
         let all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         let hint = distillguard::closest(&asked, &all).map_or(String::new(), |h| format!(" (did you mean `{h}`?)"));
-        bail!("error[{}]: no error code `{asked}`{hint}; `distillguard explain --all` lists them", ErrorCode::UnknownCode);
+        bail!(
+            "error[{}]: no error code `{asked}`{hint}; `distillguard explain --all` lists them",
+            ErrorCode::UnknownCode
+        );
     };
     match a.format {
         ExplainFormat::Text => print!("{}", code.explain()),
         ExplainFormat::Markdown => {
             let p = code.page();
-            print!("## {}\n\n**{}.** {}\n\nExample:\n\n```\n{}\n```\n\nFix: {}\n", code, code.title(), p.meaning, p.example, p.fix)
+            print!(
+                "## {}\n\n**{}.** {}\n\nExample:\n\n```\n{}\n```\n\nFix: {}\n",
+                code,
+                code.title(),
+                p.meaning,
+                p.example,
+                p.fix
+            )
         }
     }
     Ok(ExitCode::SUCCESS)

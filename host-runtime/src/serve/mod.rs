@@ -422,9 +422,9 @@ impl Reloader {
         let p = path.clone();
         let built =
             tokio::task::spawn_blocking(move || build_engine(&runtime, Some(&p), pool_size, check_cases, &disable))
-            .await
-            .map_err(anyhow::Error::from)
-            .and_then(|r| r);
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|r| r);
         let old = self.shared.engine();
         match built {
             Ok(engine) => {
