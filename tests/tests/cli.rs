@@ -458,11 +458,28 @@ fn diff_lists_exactly_the_items_a_removed_rule_decided() {
     let copy = scratch("diff").join("default-minus");
     copy_dir(&root().join("rules/default"), &copy);
     std::fs::remove_dir_all(copy.join("cases")).unwrap();
+    // The block runs from its `[[rule]]` line to the next table header.
     let toml = std::fs::read_to_string(copy.join("pack.toml")).unwrap();
-    let blocks: Vec<&str> = toml.split("[[rule]]").collect();
-    let kept: Vec<&str> = blocks.iter().copied().filter(|b| !b.contains(&format!("id = \"{rule}\""))).collect();
-    assert_eq!(kept.len(), blocks.len() - 1, "exactly one block names {rule}");
-    std::fs::write(copy.join("pack.toml"), kept.join("[[rule]]")).unwrap();
+    let (mut kept, mut block, mut removed) = (String::new(), String::new(), 0);
+    let id_line = format!("id = \"{rule}\"");
+    for line in toml.split_inclusive('\n') {
+        if line.trim_start().starts_with('[') {
+            if block.lines().any(|l| l.trim() == id_line) {
+                removed += 1;
+            } else {
+                kept.push_str(&block);
+            }
+            block.clear();
+        }
+        block.push_str(line);
+    }
+    if block.lines().any(|l| l.trim() == id_line) {
+        removed += 1;
+    } else {
+        kept.push_str(&block);
+    }
+    assert_eq!(removed, 1, "exactly one block names {rule}");
+    std::fs::write(copy.join("pack.toml"), kept).unwrap();
     assert!(PackCompiler::new()
         .compile(&{
             let mut s = distillguard::PackSource::new();
