@@ -189,14 +189,29 @@ fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-/// `path` relative to `base` when it lies under it, else absolute; `/`
+/// `path` relative to `base` (with `..` when it lies outside it); `/`
 /// separators.
 fn relative_to(path: &Path, base: &Path) -> String {
     let abs = if path.is_absolute() { path.to_path_buf() } else { cwd().join(path) };
-    let abs = normalise(&abs);
-    let base = normalise(base);
-    let shown = abs.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(abs);
-    shown.to_string_lossy().replace('\\', "/")
+    let (abs, base) = (normalise(&abs), normalise(base));
+    let (a, b): (Vec<_>, Vec<_>) = (abs.components().collect(), base.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return abs.to_string_lossy().replace('\\', "/");
+    }
+    let mut shown = PathBuf::new();
+    for _ in common..b.len() {
+        shown.push("..");
+    }
+    for c in &a[common..] {
+        shown.push(c);
+    }
+    let s = shown.to_string_lossy().replace('\\', "/");
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s
+    }
 }
 
 /// Drops `.` and resolves `..` lexically (paths named on a command line

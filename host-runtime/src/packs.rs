@@ -142,7 +142,18 @@ pub fn render_errors(errors: &Errors, src: &PackSource) -> String {
 /// Compiles a pack directory; pack errors come back rendered.
 pub fn compile_dir(dir: &Path) -> Result<Pack> {
     let (src, result) = compile_source(dir)?;
-    result.map_err(|e| anyhow!("{}\n\n{}: {} error(s)", render_errors(&e, &src), dir.display(), e.0.len()))
+    result.map_err(|e| {
+        // Paths as the user named the pack, so they are clickable from where they ran.
+        let shown =
+            e.0.iter()
+                .map(|x| {
+                    let source = x.location().and_then(|l| src.get(&l.file));
+                    x.clone().relocate(|f| dir.join(f).display().to_string()).render(source)
+                })
+                .collect::<Vec<_>>()
+                .join("\n\n");
+        anyhow!("{shown}\n\n{}: {} error(s)", dir.display(), e.0.len())
+    })
 }
 
 /// A pack as given on the command line, with its compiled bytes (what the
