@@ -204,6 +204,10 @@ fn check_and_eval_agree_on_malformed_input() {
     let eval = dg(&["--pack", &data("good-pack"), "eval", &m, "--allow-skipped"]);
     assert_eq!(code(&check), 0, "{}", out(&check));
     assert_eq!(code(&eval), 0, "{}", err(&eval));
+    // diff agrees too (a pack against itself flips nothing).
+    let pack = data("good-pack");
+    assert_eq!(code(&dg(&["diff", &pack, &pack, &m])), 1);
+    assert_eq!(code(&dg(&["diff", &pack, &pack, &m, "--allow-skipped"])), 0);
     // Good data passes every gate.
     let o = dg(&[
         "check",

@@ -64,7 +64,9 @@ fn add(c: &mut Counts, gold: Label, flagged: bool) {
     }
 }
 
-/// Exit 0 when no verdict flips, 1 when some do (a finding, like `grep`).
+/// Exit 0 when no verdict flips, 1 when some do (a finding, like `grep`) or
+/// when records were skipped as malformed (as `eval` and `check`), unless
+/// `--allow-skipped`.
 pub fn run(g: &Global, a: DiffArgs) -> Result<ExitCode> {
     let load = |p: &PathBuf| -> Result<(String, distillguard_host::engine::Classifier)> {
         let loaded = g.load(Some(p))?;
@@ -117,7 +119,7 @@ pub fn run(g: &Global, a: DiffArgs) -> Result<ExitCode> {
             ErrorCode::SkippedRecords,
             skipped.count()
         );
-        return Ok(ExitCode::from(2));
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::from(u8::from(!flips.is_empty())))
 }
