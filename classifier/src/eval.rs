@@ -154,7 +154,7 @@ impl<'a> Ctx<'a> {
                 // which made `seq(a, b, 100000)` quadratic on "b b b ... a a a".
                 from = from.max(ys.partition_point(|y| y.orig.0 < x.orig.1));
             }
-            for y in ys.iter().skip(from) {
+            for y in ys.iter_from(from) {
                 if y.tok.0 > x.tok.1 + within {
                     break;
                 }
@@ -276,7 +276,14 @@ impl<'a> Occ<'a> {
     }
 
     fn iter(&self) -> impl Iterator<Item = &'a Hit> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        self.iter_from(0)
+    }
+
+    /// The occurrences from index `from` on. (Not `iter().skip(from)`: a
+    /// mapped range skips by producing every element, which made `near` and
+    /// `seq` quadratic over many occurrences.)
+    fn iter_from(&self, from: usize) -> impl Iterator<Item = &'a Hit> + '_ {
+        (from..self.len()).map(|i| self.get(i))
     }
 
     /// The index of the first occurrence for which `pred` is false
