@@ -1,22 +1,28 @@
 //! `cargo xtask <verb>`: the project's automation, one place for what CI does.
 //!
 //! - `setup`: installs what the tests need, idempotently, and only what is
-//!   missing: the wasm32 target, npm packages (playwright-core), Debian's
+//!   missing: the wasm32 target, npm packages (playwright-core, workerd, openai), Debian's
 //!   Chromium and the Noto CJK fonts (so screenshots show every language).
 //!   No wasm-bindgen CLI: the build script uses the same code as a crate.
 //! - `test`: `setup`, then builds (one profile: release), runs
-//!   `cargo test --workspace`, checks every pack under `rules/`, and runs the
-//!   browser tests, printing the wall time of each stage. This is what
+//!   `cargo test --workspace`, checks every pack under `rules/`, runs the
+//!   browser tests and the edge tests (the npm package in workerd, Node and
+//!   Chromium), printing the wall time of each stage. This is what
 //!   `.ci/run` calls.
 //! - `eval`: regenerates `EVALUATION.md` and `test-output/evaluation.html`.
 //! - `bench`: regenerates `BENCHMARKS.md` (distillguard native, wasmtime and
 //!   Chromium against YARA-X, Hyperscan and Python `re` on the same patterns).
 //! - `fuzz [SECONDS]`: runs every cargo-fuzz target for SECONDS (default 60).
+//! - `js-artefacts`: puts the core module and the default pack into the npm
+//!   package (`packages/js/src/`); `js`: that, then `npm pack` into `target/js/`.
+//! - `bench-edge`: measures the npm package in workerd and rewrites the
+//!   workerd section of `BENCHMARKS.md` (`bench` keeps that section as it is).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod edge;
 mod eval;
 mod fuzz;
 mod web;
@@ -64,7 +70,7 @@ fn setup() -> Result<()> {
     {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
-    if !root().join("node_modules/playwright-core/package.json").exists() {
+    if !NPM_PACKAGES.iter().all(|p| root().join("node_modules").join(p).join("package.json").exists()) {
         run(Command::new("npm").current_dir(root()).args(["ci", "--no-audit", "--no-fund"]))?;
     }
     let missing: Vec<&str> = [("chromium", "/usr/bin/chromium"), ("fonts-noto-cjk", NOTO_CJK)]
@@ -86,6 +92,9 @@ fn setup() -> Result<()> {
 
 /// The packages whose tests share the `distillguard` binary's dependency graph.
 const MAIN_GRAPH: [&str; 4] = ["distillguard", "distillguard-module", "distillguard-host", "distillguard-tests"];
+
+/// The npm packages the tests need (`npm ci` installs them from package-lock.json).
+const NPM_PACKAGES: [&str; 3] = ["playwright-core", "workerd", "openai"];
 
 /// A file of Debian's `fonts-noto-cjk`.
 const NOTO_CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
@@ -139,6 +148,7 @@ fn test() -> Result<()> {
         Ok(())
     })?;
     stage("browser", || web::browser_tests(&root(), &distillguard()))?;
+    stage("edge", || edge::tests(&root(), &distillguard()))?;
     eprintln!("xtask: all stages passed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -150,11 +160,14 @@ fn main() -> ExitCode {
         "test" => test(),
         "eval" => build().and_then(|()| eval::report()),
         "bench" => setup().and_then(|()| build()).and_then(|()| bench::bench(&root())),
+        "js-artefacts" => edge::artefacts(&root()),
+        "js" => edge::artefacts(&root()).and_then(|()| edge::pack(&root())).map(|_| ()),
+        "bench-edge" => setup().and_then(|()| edge::bench(&root())),
         "fuzz" => {
             let seconds = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(60);
             fuzz::fuzz(&root(), seconds)
         }
-        _ => Err("usage: cargo xtask <setup|test|eval|bench|fuzz [SECONDS]>".to_string()),
+        _ => Err("usage: cargo xtask <setup|test|eval|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
