@@ -571,8 +571,26 @@ def report(root, out):
     w("")
     w("Criterion benchmarks of the single stages (normalise, scan, classify at 200 B / 2 KB / 20 KB, compile and load the "
       "default pack): `cargo bench -p distillguard --bench stages` (not part of this run: they take longer than its budget).")
-    with open(os.path.join(root, "BENCHMARKS.md"), "w", encoding="utf-8") as fh:
+    path = os.path.join(root, "BENCHMARKS.md")
+    edge = edge_section(path)
+    if edge:
+        w("")
+        w(edge)
+    with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(L) + "\n")
+
+
+def edge_section(path):
+    """The workerd section that `cargo xtask bench-edge` wrote, kept as it is."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            old = fh.read()
+    except FileNotFoundError:
+        return ""
+    start, end = old.find("<!-- edge: begin"), old.find("<!-- edge: end -->")
+    if start < 0 or end < start:
+        return ""
+    return old[start:end + len("<!-- edge: end -->")]
 
 
 if __name__ == "__main__":
