@@ -68,8 +68,8 @@ export class DistillguardError extends Error {
 
 /** One instance of the core module with one pack loaded. */
 export class Classifier {
-  /** Instantiates the compiled core module and loads a compiled pack into it. */
-  static create(module: WebAssembly.Module, pack: Uint8Array | ArrayBuffer): Promise<Classifier>;
+  /** Instantiates the core module (compiled, or its bytes where the runtime may compile them) and loads a compiled pack into it. */
+  static create(module: WebAssembly.Module | BufferSource, pack: Uint8Array | ArrayBuffer): Promise<Classifier>;
   readonly pack: PackInfo;
   /** The verdict as an object. */
   classify(input: Input): Verdict;

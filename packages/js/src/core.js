@@ -60,15 +60,18 @@ export class Classifier {
   }
 
   /**
-   * Instantiates `module` (a compiled `WebAssembly.Module`) and loads the
+   * Instantiates `module` (a compiled `WebAssembly.Module`, or the module's
+   * bytes where the runtime may compile them: not in Workers) and loads the
    * compiled pack `packBytes` into it.
    */
   static async create(module, packBytes) {
     const bytes = toBytes(packBytes, 'the pack');
-    const instance = await WebAssembly.instantiate(module, {});
+    const made = await WebAssembly.instantiate(module, {});
+    // Given a Module, instantiate() gives an Instance; given bytes, both.
+    const instance = made instanceof WebAssembly.Instance ? made : made.instance;
     const exports = checkExports(instance.exports);
     loadPack(exports, bytes);
-    return new Classifier(module, bytes, exports, packMeta(bytes));
+    return new Classifier(made.module ?? module, bytes, exports, packMeta(bytes));
   }
 
   /**
