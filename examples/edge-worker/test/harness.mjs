@@ -10,6 +10,12 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const WORKERD = path.join(ROOT, 'node_modules/.bin/workerd');
 
+/** Every workerd started here; killed when this process exits, however it exits (a watchdog's process.exit too). */
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 /** Longest wait for workerd to listen (a loaded 2-core machine compiles the module slowly). */
 const STARTUP_MS = 90_000;
 
@@ -89,6 +95,8 @@ export async function startWorkerd(config, sockets, { args = [], env = {} } = {}
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;
