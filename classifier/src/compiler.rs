@@ -912,17 +912,9 @@ fn build_data(
     rules: Vec<Rule>,
     cases: Vec<Case>,
 ) -> PackData {
-    fn fst_of(map: BTreeMap<String, BTreeSet<Posting>>) -> (Vec<u8>, Vec<Vec<Posting>>) {
-        let mut builder = fst::MapBuilder::memory();
-        let mut postings = Vec::with_capacity(map.len());
-        for (i, (key, p)) in map.into_iter().enumerate() {
-            builder.insert(key.as_bytes(), i as u64).expect("keys come sorted and unique from a BTreeMap");
-            postings.push(p.into_iter().collect());
-        }
-        (builder.into_inner().expect("in-memory fst cannot fail"), postings)
-    }
-    let (token_fst, token_postings) = fst_of(tables.tokens);
-    let (fuzzy_fst, fuzzy_postings) = fst_of(tables.fuzzy);
+    // Postings in key order; the token set itself is built from them by
+    // `pack::term_sets`, which the loader uses too.
+    let token_postings = tables.tokens.into_values().map(|p| p.into_iter().collect()).collect();
     let phrases = tables
         .phrases
         .into_iter()
@@ -933,18 +925,7 @@ fn build_data(
             right_boundary,
         })
         .collect();
-    PackData {
-        meta,
-        lexicons,
-        terms: tables.terms,
-        token_fst,
-        token_postings,
-        fuzzy_fst,
-        fuzzy_postings,
-        phrases,
-        rules,
-        cases,
-    }
+    PackData { meta, lexicons, terms: tables.terms, token_postings, phrases, rules, cases }
 }
 
 /// Reports a name in a condition (whose text starts at `base` in pack.toml)

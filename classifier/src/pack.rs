@@ -25,7 +25,7 @@ use std::fmt;
 /// Magic bytes at the start of every compiled pack.
 pub const MAGIC: &[u8; 8] = b"DGPACK\0\n";
 /// The compiled format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 24;
 
 /// What a prompt is.
@@ -217,10 +217,8 @@ pub(crate) struct PackData {
     pub meta: PackMeta,
     pub lexicons: Vec<LexiconInfo>,
     pub terms: Vec<String>,
-    pub token_fst: Vec<u8>,
+    /// Per single-word term key, in key order: the lexicons it belongs to.
     pub token_postings: Vec<Vec<Posting>>,
-    pub fuzzy_fst: Vec<u8>,
-    pub fuzzy_postings: Vec<Vec<Posting>>,
     pub phrases: Vec<Phrase>,
     pub rules: Vec<Rule>,
     pub cases: Vec<Case>,
@@ -297,20 +295,16 @@ fn corrupt(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::CorruptPack, msg)
 }
 
-/// Rebuilds the token and typo-tolerance sets from the term table and the
-/// postings, exactly as the compiler builds them. The loader uses these, not
-/// the stored bytes: the `fst` crate trusts its input (a damaged set can make
-/// a lookup panic), a compiled pack may be hand-made with a valid checksum,
-/// and fst bytes are not the same on every platform (its node cache hashes
-/// `usize`), so the stored sets are kept for tools and never read here.
-/// Returns the token set, the typo set and the length in characters of the
-/// longest typo-tolerant term.
-fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTerm>), Error> {
-    use std::collections::{BTreeMap, BTreeSet};
-    let mismatch = || corrupt("the term sets do not match the term table");
+/// Builds the token set and the typo-tolerant terms from the term table and
+/// the postings: the one term index, used by the compiler and the loader
+/// alike. A compiled pack stores no `fst` bytes: the `fst` crate trusts its
+/// input (a damaged set can make a lookup panic), a compiled pack may be
+/// hand-made with a valid checksum, and fst bytes are not the same on every
+/// platform (its node cache hashes `usize`).
+pub(crate) fn term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTerm>), Error> {
+    use std::collections::BTreeMap;
+    let mismatch = || corrupt("the term postings do not match the term table");
     let mut tokens = fst::MapBuilder::memory();
-    let mut fuzzy: BTreeMap<String, BTreeSet<Posting>> = BTreeMap::new();
-    let mut fuzzy_max_chars = 0;
     for (i, postings) in data.token_postings.iter().enumerate() {
         let term = postings.first().ok_or_else(mismatch)?.term;
         if postings.iter().any(|p| p.term != term) {
@@ -318,27 +312,8 @@ fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTer
         }
         let key = &data.terms[term as usize];
         tokens.insert(key.as_bytes(), i as u64).map_err(|_| mismatch())?;
-        let chars = key.chars().count();
-        for p in postings {
-            if data.lexicons[p.lexicon as usize].fuzzy == 1 && !p.prefix && chars >= crate::matcher::FUZZY_MIN_CHARS {
-                fuzzy_max_chars = fuzzy_max_chars.max(chars);
-                for k in std::iter::once(key.clone()).chain(crate::matcher::deletions(key)) {
-                    fuzzy.entry(k).or_default().insert(*p);
-                }
-            }
-        }
     }
     let tokens = fst::Map::new(tokens.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
-    let mut builder = fst::MapBuilder::memory();
-    let mut postings = Vec::with_capacity(fuzzy.len());
-    for (i, (key, p)) in fuzzy.into_iter().enumerate() {
-        builder.insert(key.as_bytes(), i as u64).map_err(|_| mismatch())?;
-        postings.push(p.into_iter().collect::<Vec<_>>());
-    }
-    if postings != data.fuzzy_postings {
-        return Err(mismatch());
-    }
-    let _ = fst::Map::new(builder.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
     // One entry per typo-tolerant term, with all its lexicon memberships.
     let mut by_term: BTreeMap<u32, Vec<Posting>> = BTreeMap::new();
     for postings in &data.token_postings {
@@ -361,7 +336,6 @@ fn rebuild_term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTer
             FuzzyTerm { chars: text.chars().count(), text, first, postings }
         })
         .collect();
-    let _ = fuzzy_max_chars;
     Ok((tokens, fuzzy_terms))
 }
 
@@ -388,7 +362,6 @@ impl Pack {
         let postings_ok = data
             .token_postings
             .iter()
-            .chain(&data.fuzzy_postings)
             .chain(data.phrases.iter().map(|p| &p.postings))
             .flatten()
             .all(|p| p.lexicon < lexicons && p.term < terms);
@@ -415,7 +388,7 @@ impl Pack {
                 ))
             })?;
         }
-        let (tokens, fuzzy_terms) = rebuild_term_sets(&data)?;
+        let (tokens, fuzzy_terms) = term_sets(&data)?;
         // Single-word terms come out of the token fst; phrases that start with
         // a word character join them in the anchored automaton.
         let mut anchored_keys: Vec<Vec<u8>> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
