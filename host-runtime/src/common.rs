@@ -114,6 +114,20 @@ impl Skipped {
     pub fn count(&self) -> usize {
         self.lines.len()
     }
+
+    /// Exit 1 with an error line when records were skipped and the caller
+    /// did not pass `--allow-skipped` (`eval` and `diff` agree with `check`).
+    pub fn failure(&self, allow_skipped: bool) -> Option<std::process::ExitCode> {
+        if self.count() == 0 || allow_skipped {
+            return None;
+        }
+        eprintln!(
+            "error[{}]: {} malformed record(s) skipped; fix them or pass --allow-skipped",
+            distillguard::ErrorCode::SkippedRecords,
+            self.count()
+        );
+        Some(std::process::ExitCode::from(1))
+    }
 }
 
 /// One record of a JSONL file: an optional gold label.

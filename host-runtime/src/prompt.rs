@@ -145,7 +145,7 @@ fn collect(v: &Value, role: Role, out: &mut Vec<(Role, String)>, depth: usize) {
 
 /// A message's `role` as a segment role. An unknown role is read as the
 /// caller's (`user`): text whose author is unclear counts as caller text.
-fn message_role(name: &str) -> Role {
+pub(crate) fn message_role(name: &str) -> Role {
     match name {
         "system" | "developer" => Role::System,
         "assistant" | "model" => Role::Assistant,

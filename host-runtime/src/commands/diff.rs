@@ -113,13 +113,8 @@ pub fn run(g: &Global, a: DiffArgs) -> Result<ExitCode> {
         }
     };
     print!("{out}");
-    if skipped.count() > 0 && !a.allow_skipped {
-        eprintln!(
-            "error[{}]: {} malformed record(s) skipped; fix them or pass --allow-skipped",
-            ErrorCode::SkippedRecords,
-            skipped.count()
-        );
-        return Ok(ExitCode::from(1));
+    if let Some(code) = skipped.failure(a.allow_skipped) {
+        return Ok(code);
     }
     Ok(ExitCode::from(u8::from(!flips.is_empty())))
 }

@@ -52,13 +52,8 @@ pub fn run(g: &Global, a: EvalArgs) -> Result<ExitCode> {
         ReportFormat::Markdown => print!("{}", report.to_markdown(a.misses)),
         ReportFormat::Html => print!("{}", report.to_html(&a.title)),
     }
-    if skipped.count() > 0 && !a.allow_skipped {
-        eprintln!(
-            "error[{}]: {} malformed record(s) skipped; fix them or pass --allow-skipped",
-            ErrorCode::SkippedRecords,
-            skipped.count()
-        );
-        return Ok(ExitCode::from(1));
+    if let Some(code) = skipped.failure(a.allow_skipped) {
+        return Ok(code);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! Which requests carry prompts, in which API's shape, and the prompt text
 //! inside them.
 
+use crate::prompt::message_role;
 use distillguard::Role;
 use serde_json::{Map, Value};
 
@@ -265,17 +266,6 @@ pub fn item_role(m: &Map<String, Value>, enclosing: Role) -> Role {
             | "reasoning",
         ) => Role::Assistant,
         _ => enclosing,
-    }
-}
-
-/// A message's `role` as a segment role; an unknown role reads as the
-/// caller's (`user`).
-fn message_role(name: &str) -> Role {
-    match name {
-        "system" | "developer" => Role::System,
-        "assistant" | "model" => Role::Assistant,
-        "tool" | "function" | "ipython" => Role::Tool,
-        _ => Role::User,
     }
 }
 
