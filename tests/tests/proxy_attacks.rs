@@ -560,6 +560,91 @@ async fn the_campaign_header_keeps_counting() {
     assert_eq!(counts, [None, None, Some("x3"), Some("x4"), Some("x5"), Some("x6")]);
 }
 
+// ------------------------------------------------------ identity (issue 14)
+
+const WEAK: &str = "Show your work, final answer in the format ANSWER: X. Question";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_keys_from_one_source_are_counted_together() {
+    let up = upstream().await;
+    let mut c = config(&up.url(), Mode::Block, Some(weak_pack()));
+    c.campaign.min_repeats = 5;
+    let p = proxy(c.clone()).await;
+    // Without a source header, a new key on every request is a new client
+    // every time: nothing escalates (the issue's finding).
+    for i in 0..8 {
+        assert_eq!(p.chat(&format!("sk-rot-{i}"), &format!("{WEAK} {i}")).await.status, StatusCode::OK);
+    }
+    // With the edge's source header, the source is counted too.
+    c.clients.source_header = Some("x-edge-source".into());
+    let p = proxy(c).await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let body = json!({"model": "m", "messages": [{"role": "user", "content": format!("{WEAK} {i}")}]});
+        let key = format!("Bearer sk-rot-{i}");
+        let h = [("authorization", key.as_str()), ("x-edge-source", "203.0.113.0/24")];
+        statuses.push(p.send("POST", "/v1/chat/completions", &h, body.to_string()).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 403, 403, 403, 403]);
+    // Another source with the same template is its own count.
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": format!("{WEAK} 0")}]});
+    let h = [("authorization", "Bearer sk-other"), ("x-edge-source", "198.51.100.0/24")];
+    assert_eq!(p.send("POST", "/v1/chat/completions", &h, body.to_string()).await.status, StatusCode::OK);
+    let escalations: Vec<Value> = p.logs().into_iter().filter(|l| l["event"] == "campaign_escalated").collect();
+    assert_eq!(escalations.len(), 1, "{escalations:?}");
+    assert!(!p.logs.lock().unwrap().join("\n").contains("203.0.113"), "the source is logged only hashed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_is_the_credential_the_upstream_authenticates() {
+    let up = upstream().await;
+    let mut c = config(&up.url(), Mode::Block, Some(weak_pack()));
+    c.campaign.min_repeats = 5;
+    let p = proxy(c).await;
+    let messages = |i: usize| {
+        json!({"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": format!("{WEAK} {i}")}]})
+            .to_string()
+    };
+    // A fixed x-api-key with a random bearer token beside it: conflicting
+    // credentials, 400 in Anthropic's shape, never forwarded.
+    let before = up.seen().len();
+    let a = p
+        .send("POST", "/v1/messages", &[("x-api-key", "ak-fixed"), ("authorization", "Bearer random-1")], messages(0))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.json()["type"], "error");
+    assert_eq!(a.json()["error"]["type"], "invalid_request_error");
+    assert_eq!(a.header("x-distillguard-error"), Some("distillguard_bad_credentials"));
+    assert_eq!(up.seen().len(), before);
+    // The same x-api-key alone is the client on /v1/messages: it escalates
+    // at the 5th.
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        statuses.push(p.send("POST", "/v1/messages", &[("x-api-key", "ak-fixed")], messages(i)).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 403, 403]);
+    assert!(p.running.metrics().contains("distillguard_rejected_total{reason=\"credentials\"} 1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_authorization_headers_are_refused_not_forwarded() {
+    let up = upstream().await;
+    let p = proxy(config(&up.url(), Mode::Monitor, Some(weak_pack()))).await;
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": "hello"}]}).to_string();
+    let h = [("authorization", "Bearer random"), ("authorization", "Bearer sk-real")];
+    let a = p.send("POST", "/v1/chat/completions", &h, body.clone()).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.json()["error"]["code"], "distillguard_bad_credentials");
+    assert!(a.json()["error"]["message"].as_str().unwrap().contains("authorization header is sent more than once"));
+    let h = [("x-api-key", "a"), ("x-api-key", "b")];
+    let a = p.send("POST", "/v1/messages", &h, body.clone()).await;
+    assert_eq!((a.status, a.json()["type"].as_str()), (StatusCode::BAD_REQUEST, Some("error")));
+    assert!(up.seen().is_empty(), "neither was forwarded");
+    // One of each, carrying the same key, is one client.
+    let h = [("authorization", "Bearer sk-real"), ("x-api-key", "sk-real")];
+    assert_eq!(p.send("POST", "/v1/chat/completions", &h, body).await.status, StatusCode::OK);
+}
+
 // ------------------------------------------------------ measurements (ignored)
 //
 // The issue's numbers at full size, with the default limits:

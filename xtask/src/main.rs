@@ -2,7 +2,9 @@
 //!
 //! - `setup`: installs what the tests need, idempotently, and only what is
 //!   missing: the wasm32 target, npm packages (playwright-core, workerd, openai), Debian's
-//!   Chromium and the Noto CJK fonts (so screenshots show every language).
+//!   Chromium and the Noto CJK fonts (so screenshots show every language),
+//!   and Debian's `redis-server` and `haproxy` (the proxy's fleet tests
+//!   start their own).
 //!   No wasm-bindgen CLI: the build script uses the same code as a crate.
 //! - `test`: `setup`, then builds (one profile: release), runs
 //!   `cargo test --workspace`, checks every pack under `rules/`, runs the
@@ -73,11 +75,17 @@ fn setup() -> Result<()> {
     if !NPM_PACKAGES.iter().all(|p| root().join("node_modules").join(p).join("package.json").exists()) {
         run(Command::new("npm").current_dir(root()).args(["ci", "--no-audit", "--no-fund"]))?;
     }
-    let missing: Vec<&str> = [("chromium", "/usr/bin/chromium"), ("fonts-noto-cjk", NOTO_CJK)]
-        .into_iter()
-        .filter(|(_, path)| !Path::new(path).exists())
-        .map(|(package, _)| package)
-        .collect();
+    // redis-server and haproxy: the proxy's fleet tests start their own (tests/tests/proxy_fleet.rs).
+    let missing: Vec<&str> = [
+        ("chromium", "/usr/bin/chromium"),
+        ("fonts-noto-cjk", NOTO_CJK),
+        ("redis-server", "/usr/bin/redis-server"),
+        ("haproxy", "/usr/sbin/haproxy"),
+    ]
+    .into_iter()
+    .filter(|(_, path)| !Path::new(path).exists())
+    .map(|(package, _)| package)
+    .collect();
     if !missing.is_empty() {
         // Try without refreshing the package lists first: on a machine whose
         // lists are current this saves the slowest step.

@@ -63,6 +63,7 @@ pub struct Escalation {
 }
 
 /// One classified prompt, as the tracker sees it.
+#[derive(Clone, Copy)]
 pub struct Observation<'a> {
     /// The client.
     pub client: ClientId,
@@ -130,15 +131,17 @@ impl CampaignTracker {
         (s.templates.len(), s.clients.len())
     }
 
+    /// Whether `o` counts at all: tracking is on, a rule fired and the
+    /// score reached the evidence floor.
+    pub fn evidenced(&self, o: &Observation<'_>) -> bool {
+        self.config.enabled && !o.rules.is_empty() && o.score >= self.config.evidence_floor
+    }
+
     /// Records one prompt at `now`; returns the escalation if this request
     /// belongs to an escalated campaign.
     pub fn observe(&self, o: &Observation<'_>, now: Instant) -> Option<Escalation> {
         let c = &self.config;
-        if !c.enabled {
-            return None;
-        }
-        let evidenced = !o.rules.is_empty() && o.score >= c.evidence_floor;
-        if !evidenced {
+        if !self.evidenced(o) {
             return None;
         }
         let since = now.checked_sub(self.window);
@@ -246,11 +249,7 @@ impl CampaignTracker {
         evict(&mut state.templates, c.max_entries, |e| e.used);
         evict(&mut state.clients, c.max_entries, |e| e.used);
         // A newly tipped escalation wins, so it is logged; template first.
-        match (template_escalation, client_escalation) {
-            (Some(t), Some(cl)) if cl.new && !t.new => Some(cl),
-            (Some(t), _) => Some(t),
-            (None, cl) => cl,
-        }
+        super::store::stronger(template_escalation, client_escalation)
     }
 }
 

@@ -149,8 +149,44 @@ pub struct ClientsConfig {
     /// without classification. Hashed at load; never logged.
     pub allowlist: Vec<String>,
     /// Key for the keyed hash of client ids and prompts in logs, so hashes
-    /// are stable across restarts [default: random per process].
+    /// are stable across restarts [default: random per process]. Required
+    /// with `[campaign] store = "redis"`: every node must hash alike.
     pub hash_key: Option<String>,
+    /// Which credential names the client when `header` is not set.
+    pub credential: Credential,
+    /// A second escalation key: a request header set by the edge (a
+    /// client-IP prefix, an account id), counted as a client of its own, so
+    /// that rotating API keys from one source are still counted together.
+    /// The edge must overwrite it; a client that can set it can spread its
+    /// requests over several sources.
+    pub source_header: Option<String>,
+}
+
+/// The credential that identifies a client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Credential {
+    /// The one the upstream authenticates on the route: `x-api-key` on
+    /// `/v1/messages`, the bearer token of `authorization` on the OpenAI
+    /// routes (the other one when only it is sent). Both sent with
+    /// different values is a conflict (400).
+    #[default]
+    Route,
+    /// Always the bearer token of `authorization` (`x-api-key` is ignored).
+    Authorization,
+    /// Always `x-api-key` (`authorization` is ignored).
+    XApiKey,
+}
+
+/// Where campaign counters live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// In this process: each node of a fleet counts on its own.
+    #[default]
+    Memory,
+    /// In Redis (or Valkey), shared by every node that points at it.
+    Redis,
 }
 
 /// Campaign detection: repetition of one template by one client.
@@ -175,6 +211,20 @@ pub struct CampaignConfig {
     /// Most (client, template) and client entries kept; least recently
     /// used ones are dropped beyond it.
     pub max_entries: usize,
+    /// `memory` (this process) or `redis` (shared by a fleet).
+    pub store: StoreKind,
+    /// `redis://host:port/db` for `store = "redis"`.
+    pub redis_url: String,
+    /// Prefix of every key written to Redis.
+    pub redis_prefix: String,
+    /// Longest wait for Redis's answer to one evidenced request; past it
+    /// the request is counted locally and the connection is rebuilt.
+    pub redis_timeout_ms: u64,
+    /// Longest wait for a connection to Redis.
+    pub redis_connect_timeout_ms: u64,
+    /// When Redis cannot be reached: `open` counts on this node's own
+    /// counters, `closed` answers 503 to evidenced requests.
+    pub fail: FailMode,
 }
 
 impl Default for CampaignConfig {
@@ -187,6 +237,12 @@ impl Default for CampaignConfig {
             distinct_extraction: 10,
             action: None,
             max_entries: 100_000,
+            store: StoreKind::Memory,
+            redis_url: String::new(),
+            redis_prefix: "dg:".into(),
+            redis_timeout_ms: 50,
+            redis_connect_timeout_ms: 500,
+            fail: FailMode::Open,
         }
     }
 }
@@ -328,10 +384,23 @@ impl Config {
             if c.max_entries == 0 {
                 bail!("[campaign].max_entries must be > 0");
             }
+            if c.store == StoreKind::Redis {
+                if !(c.redis_url.starts_with("redis://") || c.redis_url.starts_with("valkey://")) {
+                    bail!("[campaign].store = \"redis\" needs redis_url = \"redis://host:port/db\"");
+                }
+                if self.clients.hash_key.is_none() {
+                    bail!("[campaign].store = \"redis\" needs [clients].hash_key, the same on every node, or no two nodes count a client alike");
+                }
+                if c.redis_timeout_ms == 0 || c.redis_connect_timeout_ms == 0 {
+                    bail!("[campaign].redis_timeout_ms and redis_connect_timeout_ms must be > 0");
+                }
+            }
         }
-        if let Some(h) = &self.clients.header {
-            hyper::header::HeaderName::from_bytes(h.as_bytes())
-                .with_context(|| format!("[clients].header {h:?} is not a header name"))?;
+        for (key, h) in [("header", &self.clients.header), ("source_header", &self.clients.source_header)] {
+            if let Some(h) = h {
+                hyper::header::HeaderName::from_bytes(h.as_bytes())
+                    .with_context(|| format!("[clients].{key} {h:?} is not a header name"))?;
+            }
         }
         Ok(())
     }

@@ -96,11 +96,13 @@ pub enum Counter {
     PackReloads,
     /// Connections refused or closed by the connection layer.
     Connections,
+    /// The shared campaign store (Redis): fallbacks and reconnections.
+    CampaignStore,
 }
 
 impl Counter {
     /// Every counter, in `/metrics` order.
-    pub const ALL: [Counter; 14] = [
+    pub const ALL: [Counter; 15] = [
         Counter::Requests,
         Counter::Verdicts,
         Counter::VerdictCategories,
@@ -115,6 +117,7 @@ impl Counter {
         Counter::Allowlisted,
         Counter::PackReloads,
         Counter::Connections,
+        Counter::CampaignStore,
     ];
 
     /// The Prometheus name.
@@ -134,6 +137,7 @@ impl Counter {
             Counter::Allowlisted => "distillguard_allowlisted_total",
             Counter::PackReloads => "distillguard_pack_reloads_total",
             Counter::Connections => "distillguard_connections_total",
+            Counter::CampaignStore => "distillguard_campaign_store_total",
         }
     }
 
@@ -152,6 +156,9 @@ impl Counter {
             Counter::UpstreamErrors => "Upstream failures, by kind (`stream_cut`: a response body cut off mid-stream).",
             Counter::Allowlisted => "Requests from allowlisted clients (not classified).",
             Counter::PackReloads => "Pack reload attempts, by result.",
+            Counter::CampaignStore => {
+                "Campaign store events (`fallback`: an evidenced request counted locally or refused because Redis did not answer, `connected`, `connect_failed`)."
+            }
             Counter::Connections => {
                 "Connections by event (`accepted`, `refused` at max_connections, `evicted` idle at the cap, `idle_timeout`, `accept_error`)."
             }

@@ -29,13 +29,16 @@ mod metrics;
 mod policy;
 mod proxy;
 mod reload;
+mod store;
 
 pub use campaign::{CampaignKind, CampaignTracker, Escalation, Observation};
-pub use config::{BlockDetail, CampaignConfig, ClientsConfig, Config, FailMode, Mode};
+pub use config::{BlockDetail, CampaignConfig, ClientsConfig, Config, Credential, FailMode, Mode, StoreKind};
 pub use extract::{canonical_path, prompt_segments, Api, Route, Routing};
 pub use ident::KeyedHash;
+pub use ident::{identify, CredentialError, Identity};
 pub use log::LogSink;
 pub use reload::{build_engine, Engine};
+pub use store::CampaignStore;
 
 use crate::wasm::{HostLimits, WasmRuntime};
 use anyhow::{Context, Result};
@@ -231,19 +234,21 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         None => None,
     };
     let admin_addr = admin.as_ref().map(|l| l.local_addr()).transpose()?;
+    let metrics = Arc::new(metrics::Metrics::new());
+    let campaigns = CampaignStore::new(&config.campaign, metrics.clone(), log.clone())?;
     let shared = Arc::new(Shared {
         permits: Semaphore::new(config.pool_size),
         inflight: Semaphore::new(config.max_inflight),
         per_client: ClientSlots::new(config.max_inflight_per_client),
         reload_refused: RwLock::new(None),
-        campaigns: CampaignTracker::new(config.campaign.clone()),
+        campaigns,
         runtime,
         engine: RwLock::new(Arc::new(engine)),
         client,
         upstream,
         hasher,
         allow,
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics,
         log: log.clone(),
         started: Instant::now(),
         config,
@@ -264,6 +269,7 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
                 "rules": e.rules,
                 "pool_size": c.pool_size,
                 "campaign": c.campaign.enabled,
+                "campaign_store": match c.campaign.store { StoreKind::Memory => "memory", StoreKind::Redis => "redis" },
             }),
         );
     }
@@ -285,6 +291,13 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         tasks.push(tokio::spawn(conn::serve(admin, app, limits, shared.metrics.clone(), stopped, grace)));
     }
     let servers = tasks.len();
+    if let Some(maintain) = shared.campaigns.maintain() {
+        tasks.push(tokio::spawn(maintain));
+        // Serve at once either way (counting locally until Redis answers),
+        // but give a reachable Redis the time to connect first.
+        let wait = Duration::from_millis(shared.config.campaign.redis_connect_timeout_ms);
+        shared.campaigns.connected(wait).await;
+    }
     let reloader = Arc::new(Reloader { shared: shared.clone(), busy: AsyncMutex::new(()) });
     if let Some(path) = shared.config.pack.clone() {
         let r = reloader.clone();

@@ -1,7 +1,7 @@
 //! The request path: read and classify prompt-bearing requests, decide,
 //! forward everything else as a stream.
 
-use super::campaign::{CampaignTracker, Escalation, Observation};
+use super::campaign::{Escalation, Observation};
 use super::config::{BlockDetail, Config, FailMode, Mode};
 use super::extract::{self, Api, Route, Routing};
 use super::ident::{self, ClientId, KeyedHash};
@@ -9,6 +9,7 @@ use super::log::LogSink;
 use super::metrics::{escape, Counter, Metrics};
 use super::policy::{self, Decision};
 use super::reload::Engine;
+use super::store::CampaignStore;
 use crate::wasm::WasmRuntime;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
@@ -40,7 +41,7 @@ pub struct Shared {
     pub(crate) upstream: Uri,
     pub(crate) hasher: KeyedHash,
     pub(crate) allow: HashSet<ClientId>,
-    pub(crate) campaigns: CampaignTracker,
+    pub(crate) campaigns: CampaignStore,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) log: LogSink,
     pub(crate) started: Instant,
@@ -102,6 +103,10 @@ pub(crate) enum Reject {
     Malformed(String),
     /// Classifier error with `fail = "closed"`.
     Unavailable,
+    /// Credential headers repeated or in conflict.
+    Credentials(String),
+    /// The campaign store did not answer and `[campaign].fail = "closed"`.
+    StoreUnavailable,
     /// The path cannot be forwarded.
     BadPath,
     /// No upstream response headers in time.
@@ -191,6 +196,20 @@ impl Reject {
                 Blocked,
                 ("reason", "classifier_error"),
                 "distillguard could not classify this request and is configured to fail closed; retry later".into(),
+            ),
+            Reject::Credentials(m) => (
+                StatusCode::BAD_REQUEST,
+                "distillguard_bad_credentials",
+                Rejected,
+                ("reason", "credentials"),
+                format!("{m}: the proxy and the upstream must see the same client"),
+            ),
+            Reject::StoreUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "distillguard_unavailable",
+                Blocked,
+                ("reason", "campaign_store"),
+                "distillguard could not reach its campaign store and is configured to fail closed; retry later".into(),
             ),
             Reject::BadPath => (
                 StatusCode::BAD_REQUEST,
@@ -390,8 +409,13 @@ impl Shared {
         rec: &mut Record,
     ) -> Response<Body> {
         let api = route.api();
-        let client =
-            ident::client_key(&parts.headers, self.config.clients.header.as_deref()).map(|k| self.hasher.client(k));
+        let (client, source) = match ident::identify(&parts.headers, api, &self.config.clients) {
+            Ok(who) => (
+                who.client.map(|k| self.hasher.client(k)),
+                who.source.map(|s| self.hasher.client(&[b"source:", s].concat())),
+            ),
+            Err(e) => return Reject::Credentials(e.to_string()).respond(self, api, rec),
+        };
         rec.client = client;
         // Held while the body is read and classified, released before the
         // upstream is waited on (that can take minutes).
@@ -474,19 +498,21 @@ impl Shared {
 
         let tripped = policy::tripped(&verdict, &self.config, threshold);
         let rules: Vec<String> = verdict.evidence.iter().map(|e| e.rule.clone()).collect();
-        let escalation = client.and_then(|c| {
-            self.campaigns.observe(
-                &Observation {
-                    client: c,
-                    fingerprint: &verdict.fingerprint,
-                    score: verdict.score,
-                    rules: &rules,
-                    extraction: !tripped.is_empty(),
-                    prompt_hash,
-                },
-                Instant::now(),
-            )
-        });
+        // The client and the edge's source are counted apart, each as a
+        // client of its own, in one round trip to a shared store.
+        let ids: Vec<ClientId> = client.into_iter().chain(source).collect();
+        let observation = Observation {
+            client: ids.first().copied().unwrap_or_default(),
+            fingerprint: &verdict.fingerprint,
+            score: verdict.score,
+            rules: &rules,
+            extraction: !tripped.is_empty(),
+            prompt_hash,
+        };
+        let escalation = match self.campaigns.observe(&ids, observation).await {
+            Ok(e) => e,
+            Err(_) => return Reject::StoreUnavailable.respond(self, api, rec),
+        };
         if let Some(e) = escalation.as_ref().filter(|e| e.new) {
             self.metrics.inc1(Counter::CampaignEscalations, "kind", e.kind.as_str());
             self.log_escalation(e, client.as_ref());
@@ -766,9 +792,9 @@ impl Shared {
     /// `/metrics` body.
     pub fn render_metrics(&self) -> String {
         let engine = self.engine();
-        let (templates, clients) = self.campaigns.entries();
+        let (templates, clients) = self.campaigns.local_entries();
         let stats = engine.classifier.pool_stats().unwrap_or_default();
-        self.metrics.render(&[
+        let mut gauges = vec![
             (
                 "distillguard_pack_info",
                 "The pack serving now.",
@@ -777,7 +803,7 @@ impl Shared {
             ),
             (
                 "distillguard_campaign_template_entries",
-                "(client, template) entries held.",
+                "(client, template) entries held by this node (with Redis: its fallback counters).",
                 String::new(),
                 templates as f64,
             ),
@@ -800,7 +826,16 @@ impl Shared {
                 String::new(),
                 self.started.elapsed().as_secs_f64(),
             ),
-        ])
+        ];
+        if let Some(up) = self.campaigns.redis_up() {
+            gauges.push((
+                "distillguard_campaign_store_up",
+                "Whether the Redis campaign store is connected (1) or this node counts on its own (0).",
+                String::new(),
+                if up { 1.0 } else { 0.0 },
+            ));
+        }
+        self.metrics.render(&gauges)
     }
 }
 

@@ -248,3 +248,120 @@ pub async fn wait_for_metric(running: &Running, needle: &str) {
     }
     panic!("timed out waiting for {needle} in\n{}", running.metrics());
 }
+
+// ---------------------------------------------------------------- redis-server
+
+/// A `redis-server` on a free loopback port, with no persistence, stopped
+/// (killed) on drop. `kill` and `restart` take it down and bring it back
+/// on the same port.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    pub fn start() -> RedisServer {
+        let mut r = RedisServer { port: free_port().port(), child: None };
+        r.restart();
+        r
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Starts it (again) and waits until it answers PING (at most 10 s).
+    pub fn restart(&mut self) {
+        let port = self.port.to_string();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs (`cargo xtask setup` installs it)");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if self.ping() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server on port {port} did not answer PING within 10 s");
+    }
+
+    fn ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    }
+
+    /// Kills it and waits for the process to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// A connection for the test's own look at the data.
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+// ---------------------------------------------------------------- haproxy
+
+/// A real HAProxy on a free loopback port, round-robin over `backends`
+/// (plain HTTP, each request balanced on its own), killed on drop.
+pub struct Haproxy {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    _dir: PathBuf,
+}
+
+impl Haproxy {
+    pub fn start(backends: &[SocketAddr]) -> Haproxy {
+        let addr = free_port();
+        let dir = temp_dir("haproxy");
+        std::fs::create_dir_all(&dir).unwrap();
+        let servers: String = backends.iter().enumerate().map(|(i, b)| format!("  server node{i} {b}\n")).collect();
+        let cfg = format!(
+            "global\n  maxconn 512\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n\
+             frontend fleet\n  bind {addr}\n  default_backend nodes\n\
+             backend nodes\n  balance roundrobin\n{servers}"
+        );
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let check = std::process::Command::new("haproxy").arg("-c").arg("-q").arg("-f").arg(&path).status();
+        assert!(check.is_ok_and(|s| s.success()), "haproxy -c rejects {}", path.display());
+        let child = std::process::Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("haproxy runs (`cargo xtask setup` installs it)");
+        let h = Haproxy { addr, child, _dir: dir };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return h;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("haproxy did not listen on {addr} within 10 s");
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
