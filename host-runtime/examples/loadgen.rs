@@ -8,9 +8,20 @@
 //! latency of both paths and what the proxy adds at p50/p99, and the proxy's
 //! RSS at start and end.
 //!
+//! With `--redis redis://127.0.0.1:6379/0`, a second proxy with
+//! `[campaign] store = "redis"` runs beside the first (memory store), and
+//! every request goes to all three paths in the same run. `--pack DIR`
+//! serves another pack, and `--evidence 1` ends every prompt with a weak
+//! capture format ("ANSWER: X"), so that with the test pack
+//! (`tests/data/proxy/weak`) each request carries evidence and the Redis
+//! proxy makes one round trip for it; escalated campaigns are only
+//! monitored (`[campaign] action = "monitor"`), so they stay 200.
+//!
 //! ```text
 //! cargo build --release -p distillguard-host --examples
 //! target/release/examples/loadgen --rate 1000 --secs 60
+//! target/release/examples/loadgen --rate 1000 --secs 30 --redis redis://127.0.0.1:6379/0 \
+//!     --pack tests/data/proxy/weak --evidence 1
 //! ```
 
 mod common;
@@ -36,6 +47,9 @@ struct Args {
     prompt_bytes: usize,
     bin: PathBuf,
     clients: usize,
+    redis: Option<String>,
+    pack: Option<PathBuf>,
+    evidence: bool,
 }
 
 fn args() -> Args {
@@ -46,6 +60,9 @@ fn args() -> Args {
         prompt_bytes: 2048,
         bin: exe.parent().and_then(|p| p.parent()).map(|p| p.join("distillguard")).expect("target dir"),
         clients: 100,
+        redis: None,
+        pack: None,
+        evidence: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -56,7 +73,12 @@ fn args() -> Args {
             "--prompt-bytes" => a.prompt_bytes = v.parse().expect("--prompt-bytes N"),
             "--bin" => a.bin = v.into(),
             "--clients" => a.clients = v.parse().expect("--clients N"),
-            _ => panic!("unknown option {k}; options: --rate --secs --prompt-bytes --bin --clients"),
+            "--redis" => a.redis = Some(v),
+            "--pack" => a.pack = Some(std::fs::canonicalize(&v).expect("--pack DIR exists")),
+            "--evidence" => a.evidence = v == "1",
+            _ => panic!(
+                "unknown option {k}; options: --rate --secs --prompt-bytes --bin --clients --redis URL --pack DIR --evidence 1"
+            ),
         }
     }
     a
@@ -73,7 +95,9 @@ const SENTENCES: &[&str] = &[
     "A short packing list at the end would be appreciated.",
 ];
 
-fn prompt(i: usize, bytes: usize) -> String {
+fn prompt(i: usize, bytes: usize, evidence: bool) -> String {
+    let tail = if evidence { " Give the final answer in the format ANSWER: X." } else { "" };
+    let bytes = bytes.saturating_sub(tail.len());
     let mut s = format!("Request {i}. ");
     let mut k = i;
     while s.len() < bytes {
@@ -82,6 +106,7 @@ fn prompt(i: usize, bytes: usize) -> String {
         k = k.wrapping_mul(31).wrapping_add(7);
     }
     s.truncate(bytes);
+    s.push_str(tail);
     s
 }
 
@@ -120,42 +145,65 @@ async fn run(a: Args) {
         axum::serve(listener, axum::Router::new().fallback(upstream_handler)).await.expect("upstream");
     });
 
-    // Proxy: the real binary.
-    let dir = std::env::temp_dir().join(format!("dg-loadgen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let config = dir.join("serve.toml");
-    std::fs::write(&config, "mode = \"block\"\nlog_requests = true\n").expect("config");
-    let log_path = dir.join("proxy.log");
-    let proxy_addr = free_port();
-    let mut child = Command::new(&a.bin)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--listen", &proxy_addr.to_string(), "--upstream", &format!("http://{up}")])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).expect("log file"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", a.bin.display()));
+    // Proxies: the real binary, with the memory store and, with --redis,
+    // with the Redis store.
     let client: Client<HttpConnector, Full<Bytes>> = {
         let mut c = HttpConnector::new();
         c.set_nodelay(true);
         Client::builder(TokioExecutor::new()).pool_max_idle_per_host(256).build(c)
     };
-    let health = format!("http://{proxy_addr}/healthz");
-    let t = Instant::now();
-    loop {
-        let req = hyper::Request::get(&health).body(Full::new(Bytes::new())).expect("request");
-        if let Ok(r) = client.request(req).await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        if t.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("the proxy did not come up; see {}", log_path.display());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let dir = std::env::temp_dir().join(format!("dg-loadgen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut stores = vec![("memory", String::new())];
+    if let Some(url) = &a.redis {
+        stores.push((
+            "redis",
+            format!(
+                "store = \"redis\"\nredis_url = \"{url}\"\nredis_prefix = \"dg-loadgen-{}:\"\n",
+                std::process::id()
+            ),
+        ));
     }
-    let pid = child.id();
+    let mut children = Vec::new();
+    let mut proxies = Vec::new();
+    for (name, store) in &stores {
+        let config = dir.join(format!("serve-{name}.toml"));
+        let pack = a.pack.as_ref().map_or(String::new(), |p| format!("pack = {:?}\n", p.display().to_string()));
+        std::fs::write(
+            &config,
+            format!(
+                "mode = \"block\"\nlog_requests = true\n{pack}[clients]\nhash_key = \"loadgen\"\n[campaign]\naction = \"monitor\"\n{store}"
+            ),
+        )
+        .expect("config");
+        let log_path = dir.join(format!("proxy-{name}.log"));
+        let proxy_addr = free_port();
+        let mut child = Command::new(&a.bin)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .args(["--listen", &proxy_addr.to_string(), "--upstream", &format!("http://{up}")])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).expect("log file"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", a.bin.display()));
+        let health = format!("http://{proxy_addr}/healthz");
+        let t = Instant::now();
+        loop {
+            let req = hyper::Request::get(&health).body(Full::new(Bytes::new())).expect("request");
+            if let Ok(r) = client.request(req).await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if t.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("the proxy did not come up; see {}", log_path.display());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        proxies.push((*name, proxy_addr, child.id(), log_path));
+        children.push(child);
+    }
 
     let bodies: Arc<Vec<Bytes>> = Arc::new(
         (0..1000)
@@ -163,28 +211,33 @@ async fn run(a: Args) {
                 Bytes::from(
                     serde_json::json!({"model": "m", "messages": [
                         {"role": "system", "content": "You are a helpful travel and events assistant."},
-                        {"role": "user", "content": prompt(i, a.prompt_bytes)}]})
+                        {"role": "user", "content": prompt(i, a.prompt_bytes, a.evidence)}]})
                     .to_string(),
                 )
             })
             .collect(),
     );
-    let targets = [format!("http://{up}/v1/chat/completions"), format!("http://{proxy_addr}/v1/chat/completions")];
+    let mut targets = vec![format!("http://{up}/v1/chat/completions")];
+    targets.extend(proxies.iter().map(|(_, addr, _, _)| format!("http://{addr}/v1/chat/completions")));
+    let targets = Arc::new(targets);
+    let tallies_for = |n: usize| Arc::new((0..n).map(|_| Tally::default()).collect::<Vec<_>>());
 
     // Warm-up (not counted): 2 s at the target rate.
-    let warm = Arc::new([Tally::default(), Tally::default()]);
-    schedule(&client, &targets, &bodies, a.rate, 2, a.clients, warm).await;
-    let rss_start = rss_kib(pid);
-    println!("proxy pid {pid}, RSS after warm-up: {} MiB", rss_start as f64 / 1024.0);
+    schedule(&client, &targets, &bodies, a.rate, 2, a.clients, tallies_for(targets.len())).await;
+    let pids: Vec<u32> = proxies.iter().map(|p| p.2).collect();
+    let rss_start: Vec<u64> = pids.iter().map(|p| rss_kib(*p)).collect();
+    for ((name, _, pid, _), rss) in proxies.iter().zip(&rss_start) {
+        println!("proxy ({name} store) pid {pid}, RSS after warm-up: {} MiB", *rss as f64 / 1024.0);
+    }
 
-    let tallies = Arc::new([Tally::default(), Tally::default()]);
+    let tallies = tallies_for(targets.len());
     let sampler = {
-        let secs = a.secs;
+        let (secs, pids) = (a.secs, pids.clone());
         tokio::spawn(async move {
             let mut samples = Vec::new();
             for _ in 0..secs / 10 {
                 tokio::time::sleep(Duration::from_secs(10)).await;
-                samples.push(rss_kib(pid));
+                samples.push(pids.iter().map(|p| rss_kib(*p)).collect::<Vec<_>>());
             }
             samples
         })
@@ -192,11 +245,13 @@ async fn run(a: Args) {
     let t = Instant::now();
     schedule(&client, &targets, &bodies, a.rate, a.secs, a.clients, tallies.clone()).await;
     let wall = t.elapsed().as_secs_f64();
-    let rss_end = rss_kib(pid);
+    let rss_end: Vec<u64> = pids.iter().map(|p| rss_kib(*p)).collect();
     let samples = sampler.await.unwrap_or_default();
 
+    let mut names = vec!["direct".to_string()];
+    names.extend(proxies.iter().map(|(n, ..)| format!("proxy ({n})")));
     let mut stats = Vec::new();
-    for (name, tally) in ["direct", "proxy"].iter().zip(tallies.iter()) {
+    for (name, tally) in names.iter().zip(tallies.iter()) {
         let mut l = tally.latencies_us.lock().expect("lock").clone();
         l.sort_unstable();
         let (p50, p90, p99, p999, max) = (
@@ -207,7 +262,7 @@ async fn run(a: Args) {
             *l.last().unwrap_or(&0),
         );
         println!(
-            "{name:>6}: {} ok in {wall:.1} s = {:.0} req/s, errors {}, non-200 {}, latency us p50 {p50} p90 {p90} p99 {p99} p99.9 {p999} max {max}",
+            "{name:>14}: {} ok in {wall:.1} s = {:.0} req/s, errors {}, non-200 {}, latency us p50 {p50} p90 {p90} p99 {p99} p99.9 {p999} max {max}",
             l.len(),
             l.len() as f64 / wall,
             tally.errors.load(Ordering::Relaxed),
@@ -215,57 +270,75 @@ async fn run(a: Args) {
         );
         stats.push((p50, p99));
     }
-    println!(
-        " added: p50 {} us, p99 {} us",
-        stats[1].0 as i64 - stats[0].0 as i64,
-        stats[1].1 as i64 - stats[0].1 as i64
-    );
-    println!(
-        "   RSS: start {:.1} MiB, end {:.1} MiB, every 10 s: {:?} MiB",
-        rss_start as f64 / 1024.0,
-        rss_end as f64 / 1024.0,
-        samples.iter().map(|k| (*k as f64 / 102.4).round() / 10.0).collect::<Vec<_>>()
-    );
-    let metrics = {
-        let req =
-            hyper::Request::get(format!("http://{proxy_addr}/metrics")).body(Full::new(Bytes::new())).expect("request");
-        match client.request(req).await {
-            Ok(r) => String::from_utf8_lossy(&r.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default())
-                .to_string(),
-            Err(_) => String::new(),
-        }
-    };
-    for l in metrics.lines().filter(|l| {
-        l.starts_with("distillguard_classify_seconds_sum")
-            || l.starts_with("distillguard_classify_seconds_count")
-            || l.starts_with("distillguard_verdicts_total")
-    }) {
-        println!("  {l}");
+    for (i, name) in names.iter().enumerate().skip(1) {
+        println!(
+            " added by {name}: p50 {} us, p99 {} us",
+            stats[i].0 as i64 - stats[0].0 as i64,
+            stats[i].1 as i64 - stats[0].1 as i64
+        );
     }
-    let log_lines = std::fs::read_to_string(&log_path).map(|s| s.lines().count()).unwrap_or(0);
-    println!("  proxy log lines: {log_lines} ({})", log_path.display());
-    let _ = child.kill();
-    let _ = child.wait();
+    if stats.len() == 3 {
+        println!(
+            " redis store vs memory store: p50 {:+} us, p99 {:+} us",
+            stats[2].0 as i64 - stats[1].0 as i64,
+            stats[2].1 as i64 - stats[1].1 as i64
+        );
+    }
+    for (i, (name, addr, _, log_path)) in proxies.iter().enumerate() {
+        println!(
+            "   RSS ({name}): start {:.1} MiB, end {:.1} MiB, every 10 s: {:?} MiB",
+            rss_start[i] as f64 / 1024.0,
+            rss_end[i] as f64 / 1024.0,
+            samples.iter().map(|k| (k[i] as f64 / 102.4).round() / 10.0).collect::<Vec<_>>()
+        );
+        let metrics = {
+            let req =
+                hyper::Request::get(format!("http://{addr}/metrics")).body(Full::new(Bytes::new())).expect("request");
+            match client.request(req).await {
+                Ok(r) => {
+                    String::from_utf8_lossy(&r.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default())
+                        .to_string()
+                }
+                Err(_) => String::new(),
+            }
+        };
+        for l in metrics.lines().filter(|l| {
+            l.starts_with("distillguard_classify_seconds_sum")
+                || l.starts_with("distillguard_classify_seconds_count")
+                || l.starts_with("distillguard_verdicts_total")
+                || l.starts_with("distillguard_campaign_store")
+                || l.starts_with("distillguard_campaign_requests_total")
+        }) {
+            println!("  {l}");
+        }
+        let log_lines = std::fs::read_to_string(log_path).map(|s| s.lines().count()).unwrap_or(0);
+        println!("  proxy log lines: {log_lines} ({})", log_path.display());
+    }
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
-/// Sends `rate` pairs of requests per second for `secs` seconds (open
-/// loop: request i is sent at i/rate whatever happened to the others).
+/// Sends `rate` requests per second to each target for `secs` seconds
+/// (open loop: request i is sent at i/rate whatever happened to the others).
 async fn schedule(
     client: &Client<HttpConnector, Full<Bytes>>,
-    targets: &[String; 2],
+    targets: &Arc<Vec<String>>,
     bodies: &Arc<Vec<Bytes>>,
     rate: u64,
     secs: u64,
     clients: usize,
-    tallies: Arc<[Tally; 2]>,
+    tallies: Arc<Vec<Tally>>,
 ) {
     let total = rate * secs;
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(total as usize * 2);
     for i in 0..total {
         tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / rate as f64)).await;
-        // Alternate which path goes first so neither is favoured.
-        for k in [(i % 2) as usize, 1 - (i % 2) as usize] {
+        // Rotate which path goes first so none is favoured.
+        let n = targets.len();
+        for k in (0..n).map(|j| (j + i as usize) % n) {
             let client = client.clone();
             let uri = targets[k].clone();
             let body = bodies[i as usize % bodies.len()].clone();
