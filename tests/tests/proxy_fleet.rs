@@ -301,3 +301,54 @@ fn measure_redis_memory_per_entry() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_while_redis_dies_and_returns_all_get_answers() {
+    let up = upstream().await;
+    let mut r = RedisServer::start();
+    let p = Arc::new(proxy(fleet_config(&up, Mode::Flag, Some(&r))).await);
+    let answered = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Four clients sending evidenced requests back to back, until told to
+    // stop (at most 2,000 each, so the test is bounded whatever happens).
+    let senders: Vec<_> = (0..4)
+        .map(|c| {
+            let (p, answered, stop) = (p.clone(), answered.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for i in 0..2000 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let q = QUESTIONS[i % QUESTIONS.len()];
+                    statuses.push(p.chat(&format!("sk-load-{c}"), &weak(q)).await.status.as_u16());
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let at = |n: usize| {
+        let answered = answered.clone();
+        move || answered.load(Ordering::Relaxed) >= n
+    };
+    wait_for("40 answers with Redis up", at(40)).await;
+    r.kill();
+    wait_for_metric(&p.running, "distillguard_campaign_store_up 0").await;
+    let n = answered.load(Ordering::Relaxed);
+    wait_for("40 more answers with Redis down", at(n + 40)).await;
+    r.restart();
+    wait_for_metric(&p.running, "distillguard_campaign_store_up 1").await;
+    let n = answered.load(Ordering::Relaxed);
+    wait_for("40 more answers with Redis back", at(n + 40)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for s in senders {
+        all.extend(s.await.unwrap());
+    }
+    assert!(all.len() >= 120, "{}", all.len());
+    assert!(all.iter().all(|s| *s == 200), "every request answered and forwarded: {all:?}");
+    let m = p.running.metrics();
+    assert!(m.contains("distillguard_campaign_store_total{event=\"fallback\"}"), "{m}");
+    assert!(evalsha_calls(&r) > 0, "counted in Redis again after its return");
+}
