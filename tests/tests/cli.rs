@@ -115,17 +115,22 @@ jsonschema.validate(doc, schema, cls=jsonschema.Draft4Validator)
 assert doc["version"] == "2.1.0"
 print("valid")
 "#;
-    let mut child = Command::new(venv().join("bin/python"))
+    let o = python_on(venv().join("bin/python").as_os_str(), script, doc);
+    assert!(o.status.success(), "SARIF does not validate: {}\n{doc}", err(&o));
+}
+
+/// Runs a Python `script` with `interpreter`, `stdin` on its standard input.
+fn python_on(interpreter: &std::ffi::OsStr, script: &str, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(interpreter)
         .args(["-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "SARIF does not validate: {}\n{doc}", err(&o));
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Parses XML with Python's parser and returns every testcase's attributes.
@@ -136,16 +141,7 @@ root = E.fromstring(sys.stdin.read())
 assert root.tag == "testsuites", root.tag
 print(json.dumps([dict(c.attrib, _problem=len(list(c))) for c in root.iter("testcase")]))
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = python_on("python3".as_ref(), script, doc);
     assert!(o.status.success(), "JUnit is not well-formed XML: {}\n{doc}", err(&o));
     let v: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
     v.into_iter().map(|c| c.as_object().unwrap().clone()).collect()
