@@ -208,6 +208,26 @@ impl Projection {
     }
 }
 
+/// Where [`Normalizer::fold_into`] puts the characters it folds.
+trait Sink {
+    fn push(&mut self, c: PChar);
+}
+
+impl<F: FnMut(PChar)> Sink for F {
+    fn push(&mut self, c: PChar) {
+        self(c)
+    }
+}
+
+impl Sink for Projection {
+    #[inline(always)]
+    fn push(&mut self, c: PChar) {
+        self.offsets.push(self.text.len() as u32);
+        self.text.push(c.ch);
+        self.chars.push(c);
+    }
+}
+
 /// Turns text into projections; configured once from a pack's steps.
 ///
 /// ```
@@ -229,6 +249,33 @@ pub struct Normalizer {
     /// deobfuscated projection only needs the text around what changed.
     /// `None`: the whole text.
     reach: Option<usize>,
+    /// What each ASCII byte folds to ([`ASCII_DROPPED`]: nothing).
+    ascii: [u8; 128],
+}
+
+/// In [`Normalizer`]'s ASCII table: the byte is dropped (NUL never folds to
+/// itself: it is either invisible or a space).
+const ASCII_DROPPED: u8 = 0;
+
+/// What each ASCII byte folds to under `steps`.
+fn ascii_table(steps: Steps) -> [u8; 128] {
+    let mut t = [0; 128];
+    for (b, slot) in t.iter_mut().enumerate() {
+        let c = b as u8;
+        *slot = if steps.invisible && c.is_ascii_control() && !matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            // The ASCII control characters that `is_invisible` drops.
+            ASCII_DROPPED
+        } else {
+            // Line breaks are whitespace too: a phrase may wrap ("system\nprompt").
+            match c {
+                b'-' | b'_' => b' ',
+                c if c.is_ascii_whitespace() || c.is_ascii_control() => b' ',
+                c if steps.casefold => c.to_ascii_lowercase(),
+                c => c,
+            }
+        };
+    }
+    t
 }
 
 /// Base64 runs shorter than this are left alone (too likely to be ids or words).
@@ -239,7 +286,7 @@ const BASE64_MAX_RUNS: usize = 16;
 impl Normalizer {
     /// A normaliser with the given steps.
     pub fn new(steps: Steps) -> Normalizer {
-        Normalizer { steps, reach: None }
+        Normalizer { steps, reach: None, ascii: ascii_table(steps) }
     }
 
     /// Builds the deobfuscated projection only around the characters it
@@ -260,7 +307,7 @@ impl Normalizer {
     /// Normalises a lexicon term exactly as text is normalised (`text` projection).
     pub fn fold(&self, s: &str) -> String {
         let mut out = String::new();
-        self.fold_into(s, 0, 0, &mut |c| out.push(c.ch));
+        self.fold_into(s, 0, 0, &mut |c: PChar| out.push(c.ch));
         out.trim().to_string()
     }
 
@@ -274,11 +321,7 @@ impl Normalizer {
             offsets: Vec::with_capacity(text.len()),
             chars: Vec::with_capacity(text.len()),
         };
-        self.fold_into(text, 0, 0, &mut |c: PChar| {
-            base.offsets.push(base.text.len() as u32);
-            base.text.push(c.ch);
-            base.chars.push(c);
-        });
+        self.fold_into(text, 0, 0, &mut base);
         let mut out = Vec::with_capacity(3);
         let deob = if self.steps.confusables || self.steps.despace || self.steps.leet {
             self.deobfuscate(&base.chars, base.text.is_ascii())
@@ -316,85 +359,95 @@ impl Normalizer {
 
     /// Folds `s` (whose bytes start at `origin` in the original text) into
     /// characters carrying `flags_in`.
-    fn fold_into(&self, s: &str, origin: usize, flags_in: u8, emit: &mut impl FnMut(PChar)) {
+    fn fold_into(&self, s: &str, origin: usize, flags_in: u8, emit: &mut impl Sink) {
         let mut last_space = true;
-        for (i, c) in s.char_indices() {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII (most of most prompts): one table lookup per byte.
+            let b = bytes[i];
+            if b.is_ascii() {
+                let m = self.ascii[b as usize];
+                let os = (origin + i) as u32;
+                i += 1;
+                if m == ASCII_DROPPED || (m == b' ' && last_space) {
+                    continue;
+                }
+                last_space = m == b' ';
+                emit.push(PChar { ch: char::from(m), orig_start: os, orig_end: os + 1, flags: flags_in });
+                continue;
+            }
+            let c = s[i..].chars().next().expect("a character starts here");
             let (os, oe) = ((origin + i) as u32, (origin + i + c.len_utf8()) as u32);
-            let mut push = |ch: char, last_space: &mut bool| {
-                let is_space = ch == ' ';
-                if is_space && *last_space {
+            i += c.len_utf8();
+            self.fold_char(c, (os, oe), flags_in, &mut last_space, emit);
+        }
+    }
+
+    /// Folds one non-ASCII character from `orig` in the original text (kept
+    /// out of [`fold_into`](Self::fold_into)'s loop, so that the ASCII path stays small
+    /// and its `emit` is inlined).
+    #[inline(never)]
+    fn fold_char(&self, c: char, (os, oe): (u32, u32), flags_in: u8, last_space: &mut bool, emit: &mut dyn Sink) {
+        let mut push = |ch: char, last_space: &mut bool| {
+            let is_space = ch == ' ';
+            if is_space && *last_space {
+                return;
+            }
+            *last_space = is_space;
+            emit.push(PChar { ch, orig_start: os, orig_end: oe, flags: flags_in });
+        };
+        if self.steps.invisible && is_invisible(c) {
+            return;
+        }
+        if let Some(plain) = plain_quote(c) {
+            push(plain, last_space);
+            return;
+        }
+        if self.steps.nfkc {
+            if let Some(d) = ascii_digit(c) {
+                push(d, last_space);
+                return;
+            }
+        }
+        if c.is_whitespace() || is_dash(c) || c.is_control() {
+            push(' ', last_space);
+            return;
+        }
+        let mut handle = |d: char, last_space: &mut bool| {
+            if self.steps.nfkc && is_dropped_mark(d) {
+                return;
+            }
+            // What a decomposition yields is folded like text, so that folding
+            // folded text changes nothing (U+FE71 gives the invisible U+0640,
+            // U+FE4D gives `_`, U+FE58 gives a dash).
+            if d != c {
+                if self.steps.invisible && is_invisible(d) {
                     return;
                 }
-                *last_space = is_space;
-                emit(PChar { ch, orig_start: os, orig_end: oe, flags: flags_in });
-            };
-            if c.is_ascii() {
-                // The ASCII control characters that `is_invisible` drops.
-                if self.steps.invisible && c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r') {
-                    continue;
-                }
-                // Line breaks are whitespace too: a phrase may wrap ("system\nprompt").
-                let ch = match c {
-                    '-' | '_' => ' ',
-                    c if c.is_ascii_whitespace() || c.is_ascii_control() => ' ',
-                    c if self.steps.casefold => c.to_ascii_lowercase(),
-                    c => c,
-                };
-                push(ch, &mut last_space);
-                continue;
-            }
-            if self.steps.invisible && is_invisible(c) {
-                continue;
-            }
-            if let Some(plain) = plain_quote(c) {
-                push(plain, &mut last_space);
-                continue;
-            }
-            if self.steps.nfkc {
-                if let Some(d) = ascii_digit(c) {
-                    push(d, &mut last_space);
-                    continue;
-                }
-            }
-            if c.is_whitespace() || is_dash(c) || c.is_control() {
-                push(' ', &mut last_space);
-                continue;
-            }
-            let mut handle = |d: char, last_space: &mut bool| {
-                if self.steps.nfkc && is_dropped_mark(d) {
-                    return;
-                }
-                // What a decomposition yields is folded like text, so that folding
-                // folded text changes nothing (U+FE71 gives the invisible U+0640,
-                // U+FE4D gives `_`, U+FE58 gives a dash).
-                if d != c {
-                    if self.steps.invisible && is_invisible(d) {
-                        return;
-                    }
-                    if matches!(d, '-' | '_') || is_dash(d) || d.is_control() {
-                        push(' ', last_space);
-                        return;
-                    }
-                    if let Some(q) = plain_quote(d) {
-                        push(q, last_space);
-                        return;
-                    }
-                }
-                if d.is_whitespace() {
+                if matches!(d, '-' | '_') || is_dash(d) || d.is_control() {
                     push(' ', last_space);
-                } else if self.steps.casefold {
-                    for l in d.to_lowercase() {
-                        push(if l == 'ς' { 'σ' } else { l }, last_space);
-                    }
-                } else {
-                    push(d, last_space);
+                    return;
                 }
-            };
-            if self.steps.nfkc && !is_hangul_syllable(c) {
-                decompose_compatible(c, |d| handle(d, &mut last_space));
-            } else {
-                handle(c, &mut last_space);
+                if let Some(q) = plain_quote(d) {
+                    push(q, last_space);
+                    return;
+                }
             }
+            if d.is_whitespace() {
+                push(' ', last_space);
+            } else if self.steps.casefold {
+                for l in d.to_lowercase() {
+                    push(if l == 'ς' { 'σ' } else { l }, last_space);
+                }
+            } else {
+                push(d, last_space);
+            }
+        };
+        if self.steps.nfkc && !is_hangul_syllable(c) {
+            decompose_compatible(c, |d| handle(d, last_space));
+        } else {
+            handle(c, last_space);
         }
     }
 
@@ -641,8 +694,20 @@ fn rot13(c: char) -> char {
 }
 
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+    B64[b as usize]
 }
+
+/// The base64 alphabet as a table: one load per byte of text.
+const B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+        b += 1;
+    }
+    t
+};
 
 fn is_readable(s: &str) -> bool {
     let total = s.chars().count();
