@@ -32,24 +32,37 @@ pub struct Token {
 pub fn projection_tokens(proj: &Projection) -> Vec<Token> {
     let offsets = proj.offsets();
     let chars = proj.chars();
+    // One byte per character: character i starts at byte i.
+    let bytewise = proj.text.len() == chars.len();
+    let in_order = proj.in_order();
+    let flagged = proj.kind != ProjectionKind::Text;
     let mut ci = 0;
     tokenize(&proj.text)
         .into_iter()
         .map(|(s, e)| {
-            while ci < offsets.len() && (offsets[ci] as usize) < s {
-                ci += 1;
+            let first;
+            if bytewise {
+                (first, ci) = (s, e);
+            } else {
+                while ci < offsets.len() && (offsets[ci] as usize) < s {
+                    ci += 1;
+                }
+                first = ci;
+                while ci < offsets.len() && (offsets[ci] as usize) < e {
+                    ci += 1;
+                }
             }
-            let first = ci;
-            while ci < offsets.len() && (offsets[ci] as usize) < e {
-                ci += 1;
-            }
-            let (mut os, mut oe, mut flags) = (u32::MAX, 0, 0);
-            for c in &chars[first..ci] {
-                os = os.min(c.orig_start);
-                oe = oe.max(c.orig_end);
-                flags |= c.flags;
-            }
-            Token { norm: (s as u32, e as u32), orig: (if os == u32::MAX { 0 } else { os }, oe), flags }
+            let run = &chars[first..ci];
+            let flags = if flagged { run.iter().fold(0, |acc, c| acc | c.flags) } else { 0 };
+            let orig = match run {
+                [] => (0, 0),
+                [a, .., b] | [a @ b] if in_order => (a.orig_start, b.orig_end),
+                _ => {
+                    let os = run.iter().map(|c| c.orig_start).min().unwrap_or(0);
+                    (os, run.iter().map(|c| c.orig_end).max().unwrap_or(0))
+                }
+            };
+            Token { norm: (s as u32, e as u32), orig, flags }
         })
         .collect()
 }
@@ -91,36 +104,56 @@ pub struct Scan {
 /// Splits a projection's text into tokens: runs of word characters, except
 /// Han and Kana, where each character is a token. `1,000` is one token.
 pub fn tokenize(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(text.len() / 5);
     let mut start: Option<usize> = None;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII: letters and digits are word characters, no script is unspaced.
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() {
+            start.get_or_insert(i);
+            i += 1;
+            continue;
+        }
+        if b.is_ascii() {
+            if !(matches!(b, b',' | b'.') && separates_digits(text, start, i)) {
+                if let Some(s) = start.take() {
+                    out.push((s, i));
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("a character starts here");
+        let at = i;
+        i += c.len_utf8();
         if is_unspaced_script(c) {
             if let Some(s) = start.take() {
-                out.push((s, i));
+                out.push((s, at));
             }
-            out.push((i, i + c.len_utf8()));
+            out.push((at, at + c.len_utf8()));
             continue;
         }
         if is_word_char(c) {
-            start.get_or_insert(i);
+            start.get_or_insert(at);
             continue;
         }
-        // "1,000" / "1.5": a separator between digits stays inside a number.
-        if matches!(c, ',' | '.') && start.is_some_and(|s| text[s..i].bytes().all(|b| b.is_ascii_digit())) {
-            let rest = &text[i + 1..];
-            if rest.bytes().take(3).filter(u8::is_ascii_digit).count() == 3 {
-                continue;
-            }
-        }
         if let Some(s) = start.take() {
-            out.push((s, i));
+            out.push((s, at));
         }
     }
     if let Some(s) = start {
         out.push((s, text.len()));
     }
     out
+}
+
+/// "1,000" / "1.5": a `,` or `.` at `at` stays inside a number token that
+/// began at `start` when three digits follow it.
+fn separates_digits(text: &str, start: Option<usize>, at: usize) -> bool {
+    start.is_some_and(|s| text[s..at].bytes().all(|b| b.is_ascii_digit()))
+        && text[at + 1..].bytes().take(3).filter(u8::is_ascii_digit).count() == 3
 }
 
 /// The value of a number token (`20`, `1,000`, `10k`, `2m`), if it is one.
@@ -250,7 +283,9 @@ impl Pack {
 
     /// Calls `found` for every fuzzy-lexicon term one edit away from `word`.
     fn lookup_fuzzy(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
-        if self.fuzzy_terms.is_empty() {
+        // A word has at most as many characters as bytes, and one edit away
+        // from a term of FUZZY_MIN_CHARS it has at least one fewer.
+        if self.fuzzy_terms.is_empty() || word.len() + 1 < FUZZY_MIN_CHARS {
             return;
         }
         let mut cs = word.chars();

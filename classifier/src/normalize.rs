@@ -188,7 +188,18 @@ impl Projection {
     /// Index in [`chars`](Self::chars) of the character starting at byte `offset` of `text`
     /// (or the first one after it).
     pub fn char_index(&self, offset: usize) -> usize {
+        if self.text.len() == self.chars.len() {
+            // Every character is one byte: character i starts at byte i.
+            return offset.min(self.chars.len());
+        }
         self.offsets.partition_point(|&o| (o as usize) < offset)
+    }
+
+    /// Whether the characters' original ranges only move forward (every
+    /// projection but the reversed one): then a run of characters starts
+    /// where its first starts and ends where its last ends.
+    pub(crate) fn in_order(&self) -> bool {
+        self.kind != ProjectionKind::Reversed
     }
 
     /// Maps a byte range of `text` to the original byte range and the union
@@ -201,9 +212,15 @@ impl Projection {
             return (at, at, 0);
         }
         let slice = &self.chars[first..last];
-        let s = slice.iter().map(|c| c.orig_start).min().unwrap_or(0);
-        let e = slice.iter().map(|c| c.orig_end).max().unwrap_or(0);
-        let bits = slice.iter().fold(0, |acc, c| acc | c.flags);
+        // The folded text carries no deobfuscation flags.
+        let bits = if self.kind == ProjectionKind::Text { 0 } else { slice.iter().fold(0, |acc, c| acc | c.flags) };
+        let (s, e) = if self.in_order() {
+            (slice[0].orig_start, slice[slice.len() - 1].orig_end)
+        } else {
+            let s = slice.iter().map(|c| c.orig_start).min().unwrap_or(0);
+            let e = slice.iter().map(|c| c.orig_end).max().unwrap_or(0);
+            (s, e)
+        };
         (s as usize, e as usize, bits)
     }
 }
