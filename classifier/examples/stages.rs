@@ -2,6 +2,8 @@
 //! `cargo run --release -p distillguard --example stages -- FILE.jsonl`.
 //! With a second argument `classify` it only classifies every text once,
 //! for instruction counts: `valgrind --tool=callgrind target/release/examples/stages FILE classify`.
+//! With `projections` it prints, per text, the projections built beside
+//! `text` and their sizes in bytes (JSON lines).
 use std::time::Instant;
 
 fn main() {
@@ -21,6 +23,19 @@ fn main() {
         return;
     }
     let norm = distillguard::normalize::Normalizer::new(pack.meta().steps);
+    if std::env::args().nth(2).as_deref() == Some("projections") {
+        // Per text, the projections built beside `text` and their sizes, as
+        // JSON lines (`cargo xtask bench` splits the corpus by them).
+        for t in &texts {
+            let scan = pack.scan(t);
+            let mut line = format!("{{\"bytes\": {}", t.len());
+            for p in &scan.projections[1..] {
+                line.push_str(&format!(", \"{:?}\": {}", p.kind, p.text.len()));
+            }
+            println!("{line}}}");
+        }
+        return;
+    }
     let time = |name: &str, f: &dyn Fn(&str)| {
         let t = Instant::now();
         for t in &texts {
