@@ -471,30 +471,50 @@ impl Normalizer {
     /// `ascii`: the folded text is ASCII (then it has no homoglyphs, and
     /// spelled-out letters are found on bytes).
     fn deobfuscate(&self, base: &[PChar], ascii: bool) -> Option<Vec<PChar>> {
-        let has_confusable_words = self.steps.confusables
-            && !ascii
-            && base.iter().any(|c| confusable(c.ch).is_some())
-            && !confusable_words(base).is_empty();
-        match self.reach {
-            // Homoglyph mapping changes which words read as leetspeak, so it
-            // is done over the whole text.
-            Some(reach) if !has_confusable_words => self.deobfuscate_around_changes(base, reach, ascii),
-            _ => self.deobfuscate_whole(base),
-        }
+        let Some(reach) = self.reach else {
+            return self.deobfuscate_whole(base);
+        };
+        let confusables = if self.steps.confusables && !ascii && base.iter().any(|c| confusable(c.ch).is_some()) {
+            confusable_words(base)
+        } else {
+            Vec::new()
+        };
+        self.deobfuscate_around_changes(base, reach, ascii, &confusables)
     }
 
-    /// Leetspeak and spelled-out letters undone in windows around them (see
-    /// [`Normalizer::with_reach`]).
-    fn deobfuscate_around_changes(&self, base: &[PChar], reach: usize, ascii: bool) -> Option<Vec<PChar>> {
-        let leet =
-            if self.steps.leet && base.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
-                leet_words(base)
-            } else {
-                Vec::new()
-            };
+    /// Homoglyphs, leetspeak and spelled-out letters undone in windows
+    /// around them (see [`Normalizer::with_reach`]). `confusables`: the
+    /// words whose homoglyphs read as Latin, found over the whole text.
+    fn deobfuscate_around_changes(
+        &self,
+        base: &[PChar],
+        reach: usize,
+        ascii: bool,
+        confusables: &[std::ops::Range<usize>],
+    ) -> Option<Vec<PChar>> {
+        // Homoglyph mapping changes which words read as leetspeak ("pr0мpt"),
+        // so leetspeak is looked for in the mapped text, as over the whole text.
+        let mapped_copy;
+        let mapped: &[PChar] = if confusables.is_empty() {
+            base
+        } else {
+            let mut copy = base.to_vec();
+            map_confusables(&mut copy, confusables);
+            mapped_copy = copy;
+            &mapped_copy
+        };
+        let leet = if self.steps.leet
+            && mapped.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|'))
+        {
+            leet_words(mapped)
+        } else {
+            Vec::new()
+        };
+        // Homoglyphs are letters mapped to letters: which characters are
+        // single letters is the same before and after.
         let may_spell = self.steps.despace && if ascii { ascii_spelled_run(base) } else { has_spelled_run(base) };
         let spelled = if may_spell { spelled_runs(base) } else { Vec::new() };
-        if leet.is_empty() && spelled.is_empty() {
+        if leet.is_empty() && spelled.is_empty() && confusables.is_empty() {
             return None;
         }
         // Windows: each change, `reach` characters either side, widened to
@@ -503,7 +523,7 @@ impl Normalizer {
         let is_boundary =
             |i: usize| i == 0 || i >= base.len() || !is_word_char(base[i - 1].ch) || !is_word_char(base[i].ch);
         let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut changes: Vec<&std::ops::Range<usize>> = leet.iter().chain(&spelled).collect();
+        let mut changes: Vec<&std::ops::Range<usize>> = leet.iter().chain(&spelled).chain(confusables).collect();
         changes.sort_by_key(|r| r.start);
         for r in changes {
             let mut start = r.start.saturating_sub(reach);
@@ -522,13 +542,13 @@ impl Normalizer {
             }
         }
         let mut out = Vec::new();
-        let (mut li, mut changed) = (0, false);
+        let (mut li, mut changed) = (0, !confusables.is_empty());
         for w in windows {
             if let Some(prev) = out.last().copied() {
                 let PChar { orig_end, .. } = prev;
                 out.push(PChar { ch: '\u{1}', orig_start: orig_end, orig_end, flags: 0 });
             }
-            let mut copy = base[w.clone()].to_vec();
+            let mut copy = mapped[w.clone()].to_vec();
             while li < leet.len() && leet[li].end <= w.end {
                 let r = &leet[li];
                 if r.start >= w.start {
@@ -552,14 +572,7 @@ impl Normalizer {
             let words = confusable_words(base);
             if !words.is_empty() {
                 let mut copy = base.to_vec();
-                for r in words {
-                    for c in &mut copy[r] {
-                        if let Some(m) = confusable(c.ch) {
-                            c.ch = m;
-                            c.flags |= flags::CONFUSABLE;
-                        }
-                    }
-                }
+                map_confusables(&mut copy, &words);
                 out = Some(copy);
             }
         }
@@ -958,6 +971,18 @@ fn confusable_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
             has_confusable && all_confusable && (has_latin || mostly_latin)
         })
         .collect()
+}
+
+/// Maps the homoglyphs of `words` to Latin letters, in place.
+fn map_confusables(chars: &mut [PChar], words: &[std::ops::Range<usize>]) {
+    for r in words {
+        for c in &mut chars[r.clone()] {
+            if let Some(m) = confusable(c.ch) {
+                c.ch = m;
+                c.flags |= flags::CONFUSABLE;
+            }
+        }
+    }
 }
 
 fn leet(c: char) -> Option<char> {
