@@ -315,6 +315,8 @@ def report(root, out):
     peers = {n: load_json(out, f"peer-{n}.json") for n in ("yara-x", "hyperscan", "re")}
     cg = load_json(out, "callgrind.json") or {}
     prompt_scaling = load_json(out, "dg-prompt-scaling.json")
+    scaling_plain = load_json(out, "dg-prompt-scaling-plain.json")
+    scaling_triggering = load_json(out, "dg-prompt-scaling-triggering.json")
     packs = {n: load_json(out, f"dg-pack-{n}.json") for n in PACK_SIZES}
     wasm_mbs = dg["throughput_mb_s"]["wasm"]
     native_mbs = dg["throughput_mb_s"]["native"]
@@ -468,23 +470,34 @@ def report(root, out):
     w("## Scaling")
     w("")
     if prompt_scaling:
-        w("Time per prompt as the prompt grows (default pack; µs, p50):")
+        w("Time per prompt as the prompt grows (default pack; µs, p50). Prompts are cut from the corpus as it is, and from its "
+          "texts split by whether they make the classifier build a projection beside the folded text (deobfuscated: homoglyphs, "
+          "leetspeak, spelled-out letters; decoded base64; rot13 or reversed text when the text announces it), as "
+          "`stages FILE projections` tells: a prompt cut from the triggering texts has triggers throughout, one cut from "
+          "the others (ASCII texts only, so that joined texts do not trigger what none triggers alone) has none, at every size.")
         w("")
-        w("| prompt bytes | native | wasm | native ns/byte | wasm ns/byte | wasm/native |")
-        w("| ---: | ---: | ---: | ---: | ---: | ---: |")
-        for e in prompt_scaling["latency_us"]:
-            n, wv, s = e["native"]["p50"], e["wasm"]["p50"], e["prompt_bytes"]
-            w(f"| {s:,} | {fmt(n)} | {fmt(wv)} | {n * 1e3 / s:.0f} | {wv * 1e3 / s:.0f} | {wv / n:.2f} |")
+        w("| prompt bytes | texts | native | wasm | native ns/byte | wasm ns/byte | wasm/native |")
+        w("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+        variants = [(name, data) for name, data in (("corpus", prompt_scaling), ("no trigger", scaling_plain),
+                                                     ("triggering", scaling_triggering)) if data]
+        sizes = [e["prompt_bytes"] for e in prompt_scaling["latency_us"]]
+        for s in sizes:
+            for name, data in variants:
+                e = next((x for x in data["latency_us"] if x["prompt_bytes"] == s), None)
+                if e is None:
+                    continue
+                n, wv = e["native"]["p50"], e["wasm"]["p50"]
+                w(f"| {s:,} | {name} | {fmt(n)} | {fmt(wv)} | {n * 1e3 / s:.0f} | {wv * 1e3 / s:.0f} | {wv / n:.2f} |")
         w("")
-        per = {e["prompt_bytes"]: e["native"]["p50"] * 1e3 / e["prompt_bytes"] for e in prompt_scaling["latency_us"]}
-        small, big = min(per), max(per)
-        if 1000 in per:
-            small = 1000
-        growth = per[big] / per[small]
-        w(f"Native time per byte at {big:,} B is {growth:.1f}x that at {small:,} B: "
-          + ("linear in text length within noise." if growth < 1.3 else
-             "**not linear** in text length: the cost per byte grows with the prompt (see the criterion `normalize` group, whose "
-             "throughput also falls from 200 B to 20 KB). Edge proxies cap the input size (`--max-input`, 1 MiB by default)."))
+        for name, data in variants:
+            for engine in ("native", "wasm"):
+                per = {e["prompt_bytes"]: e[engine]["p50"] * 1e3 / e["prompt_bytes"] for e in data["latency_us"]}
+                small, big = (2000 if 2000 in per else 1000 if 1000 in per else min(per)), max(per)
+                growth = per[big] / per[small]
+                w(f"- {name}, {engine}: time per byte at {big:,} B is {growth:.1f}x that at {small:,} B"
+                  + (" (linear within the 1.3x bar)." if growth <= 1.3 else ": **not linear** in text length."))
+        w("")
+        w("Edge proxies cap the input size (`--max-input`, 1 MiB by default).")
         w("")
     if any(packs.values()):
         w("Time per 2 KB prompt as the pack grows (synthetic packs of N random 2-3-word phrases from the corpus vocabulary, "

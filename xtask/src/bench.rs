@@ -13,7 +13,9 @@
 //! 4. `distillguard export --format yara|regex|literals`: the same terms for the peers;
 //! 5. `distillguard bench --json`: native and wasmtime (throughput, the corpus
 //!    repeated to ~50 MB, latency, compile, load, memory), then the scaling
-//!    runs (prompt 100 B to 1 MB; pack 100 to 50k phrases);
+//!    runs (prompt 100 B to 1 MB, cut from the whole corpus and from its
+//!    texts with and without deobfuscation triggers, as `stages FILE
+//!    projections` tells them apart; pack 100 to 50k phrases);
 //! 6. callgrind instruction counts of native classification (if valgrind is installed);
 //! 7. `web-demo/tests/bench.mjs`: the same module and pack in headless Chromium;
 //! 8. `peers.py peer yara-x|hyperscan|re`, each in its own process;
@@ -76,6 +78,47 @@ fn callgrind_instructions(stages: &Path, file: &Path) -> Result<u64, String> {
         .ok_or_else(|| format!("no instruction count in callgrind's output: {err}"))
 }
 
+/// Splits `corpus` (JSON lines with a `text`) into the ASCII texts for which
+/// the classifier builds no projection beside `text` and the texts for which
+/// it builds one, as `stages FILE projections` reports them; returns the
+/// paths of the two files written in `out`.
+fn split_by_projections(stages: &Path, corpus: &Path, out: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let mut cmd = Command::new(stages);
+    cmd.arg(corpus).arg("projections");
+    eprintln!("$ {}", crate::describe(&cmd));
+    let listing = cmd.output().map_err(|e| format!("cannot run {}: {e}", crate::describe(&cmd)))?;
+    if !listing.status.success() {
+        return Err(format!("`{}` failed: {}", crate::describe(&cmd), String::from_utf8_lossy(&listing.stderr)));
+    }
+    let listing = String::from_utf8(listing.stdout).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+    let records: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let kinds: Vec<&str> = listing.lines().collect();
+    if records.len() != kinds.len() {
+        return Err(format!("{} texts in {} but {} lines from stages", records.len(), corpus.display(), kinds.len()));
+    }
+    let (mut plain, mut triggering) = (String::new(), String::new());
+    for (record, kinds) in records.iter().zip(&kinds) {
+        // `{"bytes": N}` alone: only the `text` projection. Texts joined into
+        // a long prompt can trigger what none triggers alone (lookalike
+        // letters read as Latin once the prompt is mostly Latin), so the
+        // plain half is ASCII only.
+        let half = if kinds.contains(", ") {
+            &mut triggering
+        } else if record.is_ascii() {
+            &mut plain
+        } else {
+            continue;
+        };
+        half.push_str(record);
+        half.push('\n');
+    }
+    let paths = (out.join("corpus-plain.jsonl"), out.join("corpus-triggering.jsonl"));
+    std::fs::write(&paths.0, plain).map_err(|e| e.to_string())?;
+    std::fs::write(&paths.1, triggering).map_err(|e| e.to_string())?;
+    Ok(paths)
+}
+
 /// The 1-minute load average (Linux), to tell how busy the machine was.
 fn loadavg() -> Option<String> {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_string))
@@ -127,13 +170,20 @@ pub fn bench(root: &Path) -> Result<(), String> {
             .arg(&corpus),
         &out.join("dg.json"),
     )?;
-    run_to(
-        Command::new(&dg)
-            .args(["bench", "--json", "--latency-only", "--seconds", "0.6", "--min-samples", "5"])
-            .args(["--sizes", "100,1000,10000,100000,1000000"])
-            .arg(&corpus),
-        &out.join("dg-prompt-scaling.json"),
-    )?;
+    // Prompt scaling on the corpus as it is, and on its texts split by
+    // whether they make the classifier build a projection beside `text`
+    // (deobfuscated, decoded base64, rot13, reversed): prompts cut from
+    // either half never or always trigger that work, at every size.
+    let (plain, triggering) = split_by_projections(&stages, &corpus, &out)?;
+    for (name, file) in [("", &corpus), ("-plain", &plain), ("-triggering", &triggering)] {
+        run_to(
+            Command::new(&dg)
+                .args(["bench", "--json", "--latency-only", "--seconds", "0.6", "--min-samples", "5"])
+                .args(["--sizes", "100,1000,2000,10000,100000,1000000"])
+                .arg(file),
+            &out.join(format!("dg-prompt-scaling{name}.json")),
+        )?;
+    }
     for n in [100, 1000, 10000, 50000] {
         run_to(
             Command::new(&dg)
