@@ -341,7 +341,7 @@ impl Normalizer {
         self.fold_into(text, 0, 0, &mut base);
         let mut out = Vec::with_capacity(3);
         let deob = if self.steps.confusables || self.steps.despace || self.steps.leet {
-            self.deobfuscate(&base.chars, base.text.is_ascii())
+            self.deobfuscate(&base.chars, &base.text)
         } else {
             None
         };
@@ -470,16 +470,17 @@ impl Normalizer {
 
     /// `ascii`: the folded text is ASCII (then it has no homoglyphs, and
     /// spelled-out letters are found on bytes).
-    fn deobfuscate(&self, base: &[PChar], ascii: bool) -> Option<Vec<PChar>> {
+    fn deobfuscate(&self, base: &[PChar], text: &str) -> Option<Vec<PChar>> {
         let Some(reach) = self.reach else {
             return self.deobfuscate_whole(base);
         };
+        let ascii = text.is_ascii();
         let confusables = if self.steps.confusables && !ascii && base.iter().any(|c| confusable(c.ch).is_some()) {
             confusable_words(base)
         } else {
             Vec::new()
         };
-        self.deobfuscate_around_changes(base, reach, ascii, &confusables)
+        self.deobfuscate_around_changes(base, text, reach, &confusables)
     }
 
     /// Homoglyphs, leetspeak and spelled-out letters undone in windows
@@ -488,10 +489,12 @@ impl Normalizer {
     fn deobfuscate_around_changes(
         &self,
         base: &[PChar],
+        text: &str,
         reach: usize,
-        ascii: bool,
         confusables: &[std::ops::Range<usize>],
     ) -> Option<Vec<PChar>> {
+        // ASCII text: the detectors read its bytes, which are its characters.
+        let ascii = text.is_ascii();
         // Homoglyph mapping changes which words read as leetspeak ("pr0мpt"),
         // so leetspeak is looked for in the mapped text, as over the whole text.
         let mapped_copy;
@@ -503,17 +506,36 @@ impl Normalizer {
             mapped_copy = copy;
             &mapped_copy
         };
-        let leet = if self.steps.leet
-            && mapped.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|'))
-        {
+        let leet = if !self.steps.leet {
+            Vec::new()
+        } else if ascii {
+            let bytes = text.as_bytes();
+            if bytes.iter().any(|&b| LEET_WORD[b as usize] == LEET_CHAR) {
+                leet_words(bytes)
+            } else {
+                Vec::new()
+            }
+        } else if mapped.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
             leet_words(mapped)
         } else {
             Vec::new()
         };
         // Homoglyphs are letters mapped to letters: which characters are
         // single letters is the same before and after.
-        let may_spell = self.steps.despace && if ascii { ascii_spelled_run(base) } else { has_spelled_run(base) };
-        let spelled = if may_spell { spelled_runs(base) } else { Vec::new() };
+        let spelled = if !self.steps.despace {
+            Vec::new()
+        } else if ascii {
+            let bytes = text.as_bytes();
+            if ascii_spelled_run(bytes) {
+                ascii_spelled_runs(bytes)
+            } else {
+                Vec::new()
+            }
+        } else if has_spelled_run(base) {
+            spelled_runs(base)
+        } else {
+            Vec::new()
+        };
         if leet.is_empty() && spelled.is_empty() && confusables.is_empty() {
             return None;
         }
@@ -973,6 +995,47 @@ fn confusable_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// A character of a sequence the deobfuscation detectors read: a
+/// projection's [`PChar`], or a byte of ASCII text (the same characters,
+/// a sixteenth of the memory).
+trait Ch: Copy {
+    fn ch(self) -> char;
+}
+
+impl Ch for PChar {
+    fn ch(self) -> char {
+        self.ch
+    }
+}
+
+impl Ch for u8 {
+    fn ch(self) -> char {
+        char::from(self)
+    }
+}
+
+/// In [`LEET_WORD`]: a leetspeak character.
+const LEET_CHAR: u8 = 2;
+
+/// Per ASCII character: 1 for a letter or a digit that is no leetspeak,
+/// [`LEET_CHAR`] for a leetspeak character, 0 for the rest.
+const LEET_WORD: [u8; 128] = {
+    let mut t = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if matches!(c, b'0' | b'1' | b'!' | b'3' | b'4' | b'@' | b'5' | b'$' | b'7' | b'8' | b'|') {
+            LEET_CHAR
+        } else if c.is_ascii_alphanumeric() {
+            1
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Maps the homoglyphs of `words` to Latin letters, in place.
 fn map_confusables(chars: &mut [PChar], words: &[std::ops::Range<usize>]) {
     for r in words {
@@ -1000,12 +1063,13 @@ fn leet(c: char) -> Option<char> {
 }
 
 /// Words (ranges, punctuation trimmed) that mix ASCII letters and leet characters.
-fn leet_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
-    let in_word = |c: char| c.is_ascii_alphanumeric() || leet(c).is_some();
+fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
+    let in_word = |c: char| c.is_ascii() && LEET_WORD[c as usize] != 0;
+    let is_leet = |c: char| c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR;
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if !in_word(chars[i].ch) {
+        if !in_word(chars[i].ch()) {
             i += 1;
             continue;
         }
@@ -1013,8 +1077,8 @@ fn leet_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
         // are passed over without a second look.
         let start = i;
         let mut any_leet = false;
-        while i < chars.len() && in_word(chars[i].ch) {
-            any_leet |= leet(chars[i].ch).is_some();
+        while i < chars.len() && in_word(chars[i].ch()) {
+            any_leet |= is_leet(chars[i].ch());
             i += 1;
         }
         if !any_leet {
@@ -1022,17 +1086,17 @@ fn leet_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
         }
         let word = &chars[start..i];
         // Punctuation around a word ("hello!", "|x|") is not leetspeak.
-        let lead = word.iter().take_while(|c| matches!(c.ch, '!' | '|')).count();
-        let trail = word[lead..].iter().rev().take_while(|c| matches!(c.ch, '!' | '|' | '$' | '@')).count();
+        let lead = word.iter().take_while(|c| matches!(c.ch(), '!' | '|')).count();
+        let trail = word[lead..].iter().rev().take_while(|c| matches!(c.ch(), '!' | '|' | '$' | '@')).count();
         let word = &word[lead..word.len() - trail];
-        let letters = word.iter().filter(|c| c.ch.is_ascii_alphabetic()).count();
+        let letters = word.iter().filter(|c| c.ch().is_ascii_alphabetic()).count();
         // "covid19" or "gpt35" are words with a number, not leetspeak: a
         // trailing run of two or more digits only counts with leet before
         // it. A single trailing digit does ("tun3"); "gpt4" then reads
         // "gpta", which matches nothing.
-        let trailing_digits = word.iter().rev().take_while(|c| c.ch.is_ascii_digit()).count();
+        let trailing_digits = word.iter().rev().take_while(|c| c.ch().is_ascii_digit()).count();
         let body = if trailing_digits >= 2 { &word[..word.len() - trailing_digits] } else { word };
-        if letters >= 2 && body.iter().any(|c| leet(c.ch).is_some()) {
+        if letters >= 2 && body.iter().any(|c| is_leet(c.ch())) {
             out.push(start + lead..i - trail);
         }
     }
@@ -1058,20 +1122,33 @@ fn map_leet(word: &mut [PChar]) -> bool {
 /// Stretches where [`join_spelled`] may join letters: three or more single
 /// letters, each after one separator (a superset of what it joins).
 fn spelled_runs(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
-    let single = |i: usize| {
-        is_alnum(chars[i].ch)
-            && (i == 0 || !is_word_char(chars[i - 1].ch))
-            && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
-    };
+    spelled_runs_with(chars.len(), |i| is_alnum(chars[i].ch), |i| is_word_char(chars[i].ch))
+}
+
+/// [`spelled_runs`] of ASCII text, on its bytes.
+fn ascii_spelled_runs(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let word = |i: usize| bytes[i].is_ascii_alphanumeric();
+    spelled_runs_with(bytes.len(), word, word)
+}
+
+/// [`spelled_runs`] of `n` characters, with `alnum(i)` and `word(i)` telling
+/// whether character `i` is alphanumeric and a word character.
+#[inline(always)]
+fn spelled_runs_with(
+    n: usize,
+    alnum: impl Fn(usize) -> bool,
+    word: impl Fn(usize) -> bool,
+) -> Vec<std::ops::Range<usize>> {
+    let single = |i: usize| alnum(i) && (i == 0 || !word(i - 1)) && (i + 1 >= n || !word(i + 1));
     let mut out = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
+    while i < n {
         if !single(i) {
             i += 1;
             continue;
         }
         let (start, mut last, mut letters) = (i, i, 1);
-        while last + 2 < chars.len() && !is_word_char(chars[last + 1].ch) && single(last + 2) {
+        while last + 2 < n && !word(last + 1) && single(last + 2) {
             last += 2;
             letters += 1;
         }
@@ -1085,9 +1162,9 @@ fn spelled_runs(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
 
 /// [`has_spelled_run`] for ASCII text, on the characters' bytes (a quarter
 /// of the work: no `char` classification, 1 byte read per character).
-fn ascii_spelled_run(chars: &[PChar]) -> bool {
+fn ascii_spelled_run<T: Ch>(chars: &[T]) -> bool {
     let is_sep = |c: u8| matches!(c, b' ' | b'.' | b'*' | b'/' | b'+' | b',' | b'|' | b'~');
-    let byte = |i: usize| chars[i].ch as u8;
+    let byte = |i: usize| chars[i].ch() as u8;
     let mut run = 0;
     let mut last_single: Option<usize> = None;
     for i in 0..chars.len() {
