@@ -15,7 +15,7 @@
 //!    `docs/pack-format.md` for the format.
 //! 2. A [`PackCompiler`] validates it (errors are values with a stable code,
 //!    file, line and column) and compiles it into a [`Pack`]: lexicon terms
-//!    in `fst` sets, phrases in one aho-corasick automaton, rules as
+//!    in two aho-corasick automata (word-led and symbol-led terms), rules as
 //!    condition trees.
 //! 3. [`Pack::to_bytes`] / [`Pack::from_bytes`] write and verify the compiled
 //!    form (magic, format version, checksum).

@@ -9,10 +9,11 @@
 //! | 8..12 | format version (`FORMAT_VERSION`) |
 //! | 12..16 | CRC-32 of the payload |
 //! | 16..24 | payload length |
-//! | 24.. | payload: postcard-encoded pack data (fst sets as bytes) |
+//! | 24.. | payload: postcard-encoded pack data (the term table, no automata) |
 //!
 //! The aho-corasick automata are not stored; they are rebuilt at load from
-//! the token fst and the phrase list.
+//! the term table: the single-word terms (stored in byte order, which the
+//! loader checks rather than sorts) and the phrases.
 
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
@@ -217,7 +218,8 @@ pub(crate) struct PackData {
     pub meta: PackMeta,
     pub lexicons: Vec<LexiconInfo>,
     pub terms: Vec<String>,
-    /// Per single-word term key, in key order: the lexicons it belongs to.
+    /// Per single-word term, in strictly increasing byte order of the term
+    /// (checked at load): its lexicon memberships, all of that one term.
     pub token_postings: Vec<Vec<Posting>>,
     pub phrases: Vec<Phrase>,
     pub rules: Vec<Rule>,
@@ -226,8 +228,8 @@ pub(crate) struct PackData {
 
 /// A compiled, loaded pack: immutable, cheap to share, ready to classify.
 ///
-/// Loading rebuilds the phrase automaton (milliseconds for thousands of
-/// phrases), so load once and reuse.
+/// Loading rebuilds the term automata (tens of milliseconds for the default
+/// pack's ~19,000 terms), so load once and reuse.
 ///
 /// ```
 /// use distillguard::Pack;
@@ -248,7 +250,7 @@ pub struct Pack {
     /// Characters in the longest typo-tolerant term: a word more than one
     /// longer cannot be one edit away from any of them.
     /// Every term that starts with a word character (single words from the
-    /// token fst, and phrases), searched anchored at each token start.
+    /// term table, and phrases), searched anchored at each token start.
     pub(crate) anchored: Option<aho_corasick::nfa::contiguous::NFA>,
     pub(crate) anchored_patterns: Vec<Pattern>,
     /// The most tokens any anchored term spans.
@@ -295,64 +297,82 @@ fn corrupt(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::CorruptPack, msg)
 }
 
-/// Builds the token set and the typo-tolerant terms from the term table and
-/// the postings: the one term index, used by the compiler and the loader
-/// alike. A compiled pack stores no `fst` bytes: the `fst` crate trusts its
-/// input (a damaged set can make a lookup panic), a compiled pack may be
-/// hand-made with a valid checksum, and fst bytes are not the same on every
-/// platform (its node cache hashes `usize`).
-pub(crate) fn term_sets(data: &PackData) -> Result<(fst::Map<Vec<u8>>, Vec<FuzzyTerm>), Error> {
-    use std::collections::BTreeMap;
+/// Checks that the single-word terms are in strictly increasing byte order,
+/// one term per entry: the anchored automaton numbers them in that order,
+/// and the compiler writes them so (its token table is a `BTreeMap`). A
+/// compiled pack may be hand-made with a valid checksum, so this is checked
+/// here rather than trusted; nothing is sorted at load.
+fn check_token_order(data: &PackData) -> Result<(), Error> {
     let mismatch = || corrupt("the term postings do not match the term table");
-    let mut tokens = fst::MapBuilder::memory();
-    for (i, postings) in data.token_postings.iter().enumerate() {
+    let mut prev: Option<&[u8]> = None;
+    for postings in &data.token_postings {
         let term = postings.first().ok_or_else(mismatch)?.term;
         if postings.iter().any(|p| p.term != term) {
             return Err(mismatch());
         }
-        let key = &data.terms[term as usize];
-        tokens.insert(key.as_bytes(), i as u64).map_err(|_| mismatch())?;
-    }
-    let tokens = fst::Map::new(tokens.into_inner().map_err(|_| mismatch())?).map_err(|_| mismatch())?;
-    // One entry per typo-tolerant term, with all its lexicon memberships.
-    let mut by_term: BTreeMap<u32, Vec<Posting>> = BTreeMap::new();
-    for postings in &data.token_postings {
-        for p in postings {
-            let text = &data.terms[p.term as usize];
-            if data.lexicons[p.lexicon as usize].fuzzy == 1
-                && !p.prefix
-                && text.chars().count() >= crate::matcher::FUZZY_MIN_CHARS
-            {
-                by_term.entry(p.term).or_default().push(*p);
-            }
+        let key = data.terms[term as usize].as_bytes();
+        if prev.is_some_and(|p| p >= key) {
+            return Err(mismatch());
         }
+        prev = Some(key);
     }
-    let fuzzy_terms = by_term
-        .into_iter()
-        .map(|(term, postings)| {
-            let text = data.terms[term as usize].clone();
-            let mut cs = text.chars();
-            let first = [cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0')];
-            FuzzyTerm { chars: text.chars().count(), text, first, postings }
-        })
-        .collect();
-    Ok((tokens, fuzzy_terms))
+    Ok(())
+}
+
+/// The terms of typo-tolerant lexicons, in term-table order, each with all
+/// its memberships (a single-word term has one entry of postings, checked by
+/// [`check_token_order`]).
+fn fuzzy_terms(data: &PackData) -> Vec<FuzzyTerm> {
+    let mut out: Vec<FuzzyTerm> = Vec::new();
+    for postings in &data.token_postings {
+        let mut fuzzy = postings.iter().filter(|p| {
+            data.lexicons[p.lexicon as usize].fuzzy == 1
+                && !p.prefix
+                && data.terms[p.term as usize].chars().count() >= crate::matcher::FUZZY_MIN_CHARS
+        });
+        let Some(first) = fuzzy.next() else { continue };
+        let text = data.terms[first.term as usize].clone();
+        let mut cs = text.chars();
+        let first_chars = [cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0')];
+        let postings = std::iter::once(*first).chain(fuzzy.copied()).collect();
+        out.push(FuzzyTerm { chars: text.chars().count(), text, first: first_chars, postings });
+    }
+    out.sort_unstable_by_key(|t| t.postings[0].term);
+    out
 }
 
 /// An upper bound on the tokens of a term, without tokenising it (that
-/// costs milliseconds over a pack at every load): runs of ASCII letters and
-/// digits for ASCII terms, characters otherwise (a token is at least one).
-fn max_tokens(term: &[u8]) -> usize {
+/// costs milliseconds over a pack at every load), and its characters:
+/// for an ASCII term, runs of ASCII letters and digits and its length;
+/// otherwise its characters for both (a token is at least one).
+fn tokens_and_chars(term: &[u8]) -> (usize, usize) {
     if term.is_ascii() {
-        term.split(|b| !b.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).count()
+        let mut runs = 0;
+        let mut in_run = false;
+        for &b in term {
+            let alnum = b.is_ascii_alphanumeric();
+            runs += usize::from(alnum && !in_run);
+            in_run = alnum;
+        }
+        (runs, term.len())
     } else {
-        term_chars(term)
+        // The bytes that start a character.
+        let chars = term.iter().filter(|&&b| (b as i8) >= -0x40).count();
+        (chars, chars)
     }
 }
 
-/// Characters in a term (the bytes that start one).
-fn term_chars(term: &[u8]) -> usize {
-    term.iter().filter(|&&b| (b as i8) >= -0x40).count()
+/// Builds one automaton. No prefilter: the matcher only walks it anchored,
+/// state by state, and never searches with it.
+fn automaton(keys: &[&[u8]]) -> Result<Option<aho_corasick::nfa::contiguous::NFA>, Error> {
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let nfa = aho_corasick::nfa::contiguous::Builder::new()
+        .prefilter(false)
+        .build(keys)
+        .map_err(|e| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}")))?;
+    Ok(Some(nfa))
 }
 
 impl Pack {
@@ -388,59 +408,54 @@ impl Pack {
                 ))
             })?;
         }
-        let (tokens, fuzzy_terms) = term_sets(&data)?;
-        // Single-word terms come out of the token fst; phrases that start with
-        // a word character join them in the anchored automaton.
-        let mut anchored_keys: Vec<Vec<u8>> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
+        check_token_order(&data)?;
+        let fuzzy_terms = fuzzy_terms(&data);
+        // Single-word terms, in key order, then the phrases that start with a
+        // word character make the anchored automaton.
+        let mut anchored_keys: Vec<&[u8]> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
         let mut anchored_patterns = Vec::with_capacity(anchored_keys.capacity());
-        let mut stream = tokens.stream();
-        while let Some((key, idx)) = fst::Streamer::next(&mut stream) {
-            anchored_keys.push(key.to_vec());
-            anchored_patterns
-                .push(Pattern { postings: data.token_postings[idx as usize].clone(), right_boundary: true });
+        for postings in &data.token_postings {
+            anchored_keys.push(data.terms[postings[0].term as usize].as_bytes());
+            anchored_patterns.push(Pattern { postings: postings.clone(), right_boundary: true });
         }
-        let mut floating_keys: Vec<Vec<u8>> = Vec::new();
+        let mut floating_keys: Vec<&[u8]> = Vec::new();
         let mut floating_patterns = Vec::new();
         for p in &data.phrases {
             let pattern = Pattern { postings: p.postings.clone(), right_boundary: p.right_boundary };
             let starts_with_word = p.pattern.chars().next().is_some_and(crate::normalize::is_word_char);
             if starts_with_word {
-                anchored_keys.push(p.pattern.as_bytes().to_vec());
+                anchored_keys.push(p.pattern.as_bytes());
                 anchored_patterns.push(pattern);
             } else {
-                floating_keys.push(p.pattern.as_bytes().to_vec());
+                floating_keys.push(p.pattern.as_bytes());
                 floating_patterns.push(pattern);
             }
         }
-        let too_big =
-            |e: aho_corasick::BuildError| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}"));
         // The anchored automaton is walked byte by byte from each token start
         // (see `matcher`); a contiguous NFA keeps that walk tight. A DFA walked
         // ~40% fewer instructions on the corpus but took ~70 ms to build per
         // pack load (callgrind), so it is not used.
-        let anchored = if anchored_keys.is_empty() {
-            None
-        } else {
-            Some(aho_corasick::nfa::contiguous::NFA::new(&anchored_keys).map_err(too_big)?)
-        };
+        let anchored = automaton(&anchored_keys)?;
         // Symbol-led terms are walked like word-led ones, from each byte they
         // can start with: most bytes of a text are letters, so a table test
         // skips them, where an unanchored search walks every byte through the
         // automaton (callgrind, 1.9 MB of corpus: that search was 7% of all
         // instructions).
-        let floating = if floating_keys.is_empty() {
-            None
-        } else {
-            Some(aho_corasick::nfa::contiguous::NFA::new(&floating_keys).map_err(too_big)?)
-        };
-        let anchored_max_tokens = anchored_keys.iter().map(|k| max_tokens(k)).max().unwrap_or(0).max(1);
+        let floating = automaton(&floating_keys)?;
+        let mut anchored_max_tokens = 1;
+        let mut longest = 0;
+        for k in &anchored_keys {
+            let (tokens, chars) = tokens_and_chars(k);
+            anchored_max_tokens = anchored_max_tokens.max(tokens);
+            longest = longest.max(chars);
+        }
         let mut floating_first = [false; 256];
         for k in &floating_keys {
             floating_first[k[0] as usize] = true;
+            longest = longest.max(tokens_and_chars(k).1);
         }
         // A deobfuscated match covers at most the longest term; spelled-out
         // letters take up to twice as many characters in the original.
-        let longest = anchored_keys.iter().chain(&floating_keys).map(|k| term_chars(k)).max().unwrap_or(0);
         let normalizer = Normalizer::new(data.meta.steps).with_reach(2 * longest + 2);
         Ok(Pack {
             data,

@@ -380,7 +380,7 @@ fn hand_made_compiled_packs_are_refused_not_crashes() {
     }
 
     // Every single-byte change anywhere in the payload: an error or a pack,
-    // never a panic (the term sets are rebuilt and compared, not trusted).
+    // never a panic (the term table is checked, not trusted).
     let mut loaded = 0;
     for i in 0..payload.len() {
         for x in [0x01, 0x80, 0xff] {
@@ -393,4 +393,23 @@ fn hand_made_compiled_packs_are_refused_not_crashes() {
         }
     }
     eprintln!("{} single-byte changes, {loaded} still loaded", payload.len() * 3);
+}
+
+#[test]
+fn single_word_terms_out_of_order_or_twice_are_refused() {
+    let _g = serial();
+    // The loader numbers the automaton's terms in stored order and checks
+    // that order instead of sorting: a forged order must not load.
+    let src = pack(&[("\"a.txt\"", "alpha\nbravo\n".into())], &["l0".into()]);
+    let payload = PackCompiler::new().compile(&src).unwrap().to_bytes()[24..].to_vec();
+    let table = b"\x02\x05alpha\x05bravo";
+    let at = payload.windows(table.len()).position(|w| w == table).expect("the term table as written");
+    for (forged, what) in [(&b"\x02\x05bravo\x05alpha"[..], "out of order"), (&b"\x02\x05alpha\x05alpha"[..], "twice")]
+    {
+        let mut p = payload.clone();
+        p[at..at + table.len()].copy_from_slice(forged);
+        let e = Pack::from_bytes(&forge(&p)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CorruptPack, "{what}: {e}");
+    }
+    assert!(Pack::from_bytes(&forge(&payload)).is_ok());
 }

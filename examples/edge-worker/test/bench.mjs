@@ -188,7 +188,7 @@ const section = [
   '',
   `The isolate runs on workerd's main thread: its time is the closest figure to the per-request CPU time Workers platforms cap and bill. The other threads ` +
     'compile wasm in the background (V8 compiles functions lazily with Liftoff on first call and tiers hot ones up with ' +
-    'TurboFan), which is why a cold start costs more than a warm re-instantiation: the pack load itself (fst sets and ' +
+    'TurboFan), which is why a cold start costs more than a warm re-instantiation: the pack load itself (the term ' +
     'automata rebuilt from the term table) is the warm figure.',
   '',
   '| measure | value |',
