@@ -9,6 +9,7 @@ use crate::named::{self, NameError, Names};
 use crate::normalize::{is_unspaced_script, is_word_char, Normalizer, Steps};
 use crate::pack::{Case, Category, Label, LexiconInfo, Pack, PackData, PackMeta, Phrase, Posting, Rule};
 use crate::segment::{Role, RoleSet};
+use crate::term_table::TermTable;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -925,7 +926,12 @@ fn build_data(
             right_boundary,
         })
         .collect();
-    PackData { meta, lexicons, terms: tables.terms, token_postings, phrases, rules, cases }
+    let mut terms = TermTable::default();
+    for t in &tables.terms {
+        // Limits::max_terms and max_term_bytes keep the table far below 4 GiB.
+        terms.push(t).expect("term table under 4 GiB");
+    }
+    PackData { meta, lexicons, terms, token_postings, phrases, rules, cases }
 }
 
 /// Reports a name in a condition (whose text starts at `base` in pack.toml)

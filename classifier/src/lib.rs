@@ -47,6 +47,7 @@ mod named;
 pub mod normalize;
 mod pack;
 pub mod segment;
+mod term_table;
 mod verdict;
 
 #[cfg(feature = "compiler")]

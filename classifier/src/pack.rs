@@ -19,6 +19,7 @@ use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
 use crate::normalize::{Normalizer, Steps};
 use crate::segment::RoleSet;
+use crate::term_table::TermTable;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -217,7 +218,7 @@ impl Case {
 pub(crate) struct PackData {
     pub meta: PackMeta,
     pub lexicons: Vec<LexiconInfo>,
-    pub terms: Vec<String>,
+    pub terms: TermTable,
     /// Per single-word term, in strictly increasing byte order of the term
     /// (checked at load): its lexicon memberships, all of that one term.
     pub token_postings: Vec<Vec<Posting>>,
@@ -331,7 +332,7 @@ fn fuzzy_terms(data: &PackData) -> Vec<FuzzyTerm> {
                 && data.terms[p.term as usize].chars().count() >= crate::matcher::FUZZY_MIN_CHARS
         });
         let Some(first) = fuzzy.next() else { continue };
-        let text = data.terms[first.term as usize].clone();
+        let text = data.terms[first.term as usize].to_string();
         let mut cs = text.chars();
         let first_chars = [cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0')];
         let postings = std::iter::once(*first).chain(fuzzy.copied()).collect();
@@ -390,7 +391,7 @@ impl Pack {
         }
         // The compiler never writes an empty term; an empty pattern would match
         // between the bytes of every character (found by fuzzing `pack_bytes`).
-        if data.terms.iter().any(String::is_empty) || data.phrases.iter().any(|p| p.pattern.is_empty()) {
+        if data.terms.iter().any(str::is_empty) || data.phrases.iter().any(|p| p.pattern.is_empty()) {
             return Err(corrupt("an empty term"));
         }
         if data.rules.iter().any(|r| r.roles.0 == 0 || r.roles.0 & !RoleSet::ALL.0 != 0) {
@@ -588,7 +589,7 @@ impl Pack {
         for p in words.chain(self.data.phrases.iter().flat_map(|p| &p.postings)) {
             let term = self.data.terms.get(p.term as usize);
             if let (Some((_, terms)), Some(term)) = (out.get_mut(p.lexicon as usize), term) {
-                terms.push((term.clone(), p.prefix));
+                terms.push((term.to_string(), p.prefix));
             }
         }
         for (_, terms) in &mut out {
