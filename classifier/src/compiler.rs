@@ -913,14 +913,14 @@ fn build_data(
     rules: Vec<Rule>,
     cases: Vec<Case>,
 ) -> PackData {
-    // Postings in key order; the token set itself is built from them by
-    // `pack::term_sets`, which the loader uses too.
+    // Single-word terms in byte order (the order the loader checks and the
+    // anchored automaton numbers them in), phrases in byte order too.
     let token_postings = tables.tokens.into_values().map(|p| p.into_iter().collect()).collect();
     let phrases = tables
         .phrases
         .into_iter()
-        .map(|(pattern, (postings, left_boundary, right_boundary))| Phrase {
-            pattern,
+        // A phrase's text is its postings' term, in the term table.
+        .map(|(_, (postings, left_boundary, right_boundary))| Phrase {
             postings: postings.into_iter().collect(),
             left_boundary,
             right_boundary,

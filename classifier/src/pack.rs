@@ -11,9 +11,18 @@
 //! | 16..24 | payload length |
 //! | 24.. | payload: postcard-encoded pack data (the term table, no automata) |
 //!
+//! The payload holds, in order: the metadata (name, version, description,
+//! threshold first: the npm package reads them from there), the lexicons,
+//! the term table (each distinct term once), the single-word terms' and the
+//! phrases' lexicon memberships (postings, which name their term by index),
+//! the rules and the cases.
+//!
 //! The aho-corasick automata are not stored; they are rebuilt at load from
 //! the term table: the single-word terms (stored in byte order, which the
 //! loader checks rather than sorts) and the phrases.
+//!
+//! Versions: 4 stores a phrase's text only in the term table (3 repeated it
+//! in the phrase, a quarter of the default pack's bytes).
 
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
@@ -27,7 +36,7 @@ use std::fmt;
 /// Magic bytes at the start of every compiled pack.
 pub const MAGIC: &[u8; 8] = b"DGPACK\0\n";
 /// The compiled format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 24;
 
 /// What a prompt is.
@@ -151,11 +160,10 @@ pub struct Posting {
     pub prefix: bool,
 }
 
-/// A multi-token or symbolic term, matched by the automaton.
+/// A multi-token or symbolic term, matched by the automaton. Its text is
+/// the term its postings name (all the same one, checked at load).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phrase {
-    /// The normalised pattern.
-    pub pattern: String,
     /// Lexicons it belongs to.
     pub postings: Vec<Posting>,
     /// The match must start at a word boundary.
@@ -304,20 +312,25 @@ fn corrupt(msg: impl Into<String>) -> Error {
 /// compiled pack may be hand-made with a valid checksum, so this is checked
 /// here rather than trusted; nothing is sorted at load.
 fn check_token_order(data: &PackData) -> Result<(), Error> {
-    let mismatch = || corrupt("the term postings do not match the term table");
     let mut prev: Option<&[u8]> = None;
     for postings in &data.token_postings {
-        let term = postings.first().ok_or_else(mismatch)?.term;
-        if postings.iter().any(|p| p.term != term) {
-            return Err(mismatch());
-        }
-        let key = data.terms[term as usize].as_bytes();
+        let key = data.terms[one_term(postings)? as usize].as_bytes();
         if prev.is_some_and(|p| p >= key) {
-            return Err(mismatch());
+            return Err(corrupt("the single-word terms are not stored once each in byte order"));
         }
         prev = Some(key);
     }
     Ok(())
+}
+
+/// The one term that all of a word's or a phrase's postings name.
+fn one_term(postings: &[Posting]) -> Result<u32, Error> {
+    let mismatch = || corrupt("the term postings do not match the term table");
+    let term = postings.first().ok_or_else(mismatch)?.term;
+    if postings.iter().any(|p| p.term != term) {
+        return Err(mismatch());
+    }
+    Ok(term)
 }
 
 /// The terms of typo-tolerant lexicons, in term-table order, each with all
@@ -391,7 +404,7 @@ impl Pack {
         }
         // The compiler never writes an empty term; an empty pattern would match
         // between the bytes of every character (found by fuzzing `pack_bytes`).
-        if data.terms.iter().any(str::is_empty) || data.phrases.iter().any(|p| p.pattern.is_empty()) {
+        if data.terms.iter().any(str::is_empty) {
             return Err(corrupt("an empty term"));
         }
         if data.rules.iter().any(|r| r.roles.0 == 0 || r.roles.0 & !RoleSet::ALL.0 != 0) {
@@ -422,13 +435,14 @@ impl Pack {
         let mut floating_keys: Vec<&[u8]> = Vec::new();
         let mut floating_patterns = Vec::new();
         for p in &data.phrases {
+            let text = &data.terms[one_term(&p.postings)? as usize];
             let pattern = Pattern { postings: p.postings.clone(), right_boundary: p.right_boundary };
-            let starts_with_word = p.pattern.chars().next().is_some_and(crate::normalize::is_word_char);
+            let starts_with_word = text.chars().next().is_some_and(crate::normalize::is_word_char);
             if starts_with_word {
-                anchored_keys.push(p.pattern.as_bytes());
+                anchored_keys.push(text.as_bytes());
                 anchored_patterns.push(pattern);
             } else {
-                floating_keys.push(p.pattern.as_bytes());
+                floating_keys.push(text.as_bytes());
                 floating_patterns.push(pattern);
             }
         }

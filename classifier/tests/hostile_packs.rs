@@ -413,3 +413,26 @@ fn single_word_terms_out_of_order_or_twice_are_refused() {
     }
     assert!(Pack::from_bytes(&forge(&payload)).is_ok());
 }
+
+#[test]
+fn a_phrase_names_exactly_one_term() {
+    let _g = serial();
+    // A phrase's text is the term its postings name: a phrase naming none,
+    // or two different terms, must not load.
+    let src = pack(&[("\"a.txt\"", "alpha beta\ngamma delta\n".into())], &["l0".into()]);
+    let payload = PackCompiler::new().compile(&src).unwrap().to_bytes()[24..].to_vec();
+    // No single-word terms; two phrases, each one posting (lexicon 0, term
+    // 0 or 1, not a prefix) and its two boundary flags.
+    let phrases = [0u8, 2, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1];
+    let at = payload.windows(phrases.len()).position(|w| w == phrases).expect("the phrases as written");
+    let none = [0u8, 2, 0, 1, 1, 1, 0, 1, 0, 1, 1];
+    let two = [0u8, 2, 2, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1, 1];
+    for (forged, what) in [(&none[..], "no term"), (&two[..], "two terms")] {
+        let mut p = payload[..at].to_vec();
+        p.extend_from_slice(forged);
+        p.extend_from_slice(&payload[at + phrases.len()..]);
+        let e = Pack::from_bytes(&forge(&p)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CorruptPack, "{what}: {e}");
+    }
+    assert!(Pack::from_bytes(&forge(&payload)).is_ok());
+}

@@ -174,8 +174,9 @@ export function toBytes(b, what) {
 
 /**
  * The pack's name, version and threshold, read from the compiled pack's
- * header (format 2: magic, version, CRC, length, then postcard: name,
- * version, description as length-prefixed strings, threshold as f64 LE).
+ * start (every format so far: a 24-byte header of magic, version, CRC and
+ * length, then postcard: name, version, description as length-prefixed
+ * strings, threshold as f64 LE; see classifier/src/pack.rs).
  * The module has verified the whole pack before this runs.
  */
 export function packMeta(bytes) {
