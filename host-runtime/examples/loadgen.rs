@@ -17,9 +17,21 @@
 //! proxy makes one round trip for it; escalated campaigns are only
 //! monitored (`[campaign] action = "monitor"`), so they stay 200.
 //!
+//! With `--big-clients N` it runs issue 13's fairness scenario instead: N
+//! clients (one key each) send `--big-bytes` prompts (4 MB), one after the
+//! other, until `--big-per-client` of them each were answered 200 (a 503 is
+//! retried after its `retry-after`) or `--secs` ran out, while one more client sends
+//! ~2 KB requests at `--rate` per second until they are done (or `--secs`
+//! ran out). It prints what the big requests got (200, 503, other), the
+//! p50/p99 of the small requests, and the proxy's peak RSS (sampled every
+//! 20 ms) and its RSS `--settle-secs` after the burst. `--serve-config
+//! 'key = value'` adds a line to the proxy's config (repeatable), so one
+//! build can be run with different settings.
+//!
 //! ```text
 //! cargo build --release -p distillguard-host --examples
 //! target/release/examples/loadgen --rate 1000 --secs 60
+//! target/release/examples/loadgen --big-clients 64 --big-per-client 2 --rate 50 --secs 60
 //! target/release/examples/loadgen --rate 1000 --secs 30 --redis redis://127.0.0.1:6379/0 \
 //!     --pack tests/data/proxy/weak --evidence 1
 //! ```
@@ -50,6 +62,11 @@ struct Args {
     redis: Option<String>,
     pack: Option<PathBuf>,
     evidence: bool,
+    big_clients: usize,
+    big_bytes: usize,
+    big_per_client: usize,
+    settle_secs: u64,
+    serve_config: Vec<String>,
 }
 
 fn args() -> Args {
@@ -63,9 +80,18 @@ fn args() -> Args {
         redis: None,
         pack: None,
         evidence: false,
+        big_clients: 0,
+        big_bytes: 4_000_000,
+        big_per_client: 2,
+        settle_secs: 5,
+        serve_config: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--help" || k == "-h" {
+            println!("{}", USAGE);
+            std::process::exit(0);
+        }
         let v = it.next().unwrap_or_else(|| panic!("{k} needs a value"));
         match k.as_str() {
             "--rate" => a.rate = v.parse().expect("--rate N"),
@@ -76,13 +102,31 @@ fn args() -> Args {
             "--redis" => a.redis = Some(v),
             "--pack" => a.pack = Some(std::fs::canonicalize(&v).expect("--pack DIR exists")),
             "--evidence" => a.evidence = v == "1",
-            _ => panic!(
-                "unknown option {k}; options: --rate --secs --prompt-bytes --bin --clients --redis URL --pack DIR --evidence 1"
-            ),
+            "--big-clients" => a.big_clients = v.parse().expect("--big-clients N"),
+            "--big-bytes" => a.big_bytes = v.parse().expect("--big-bytes N"),
+            "--big-per-client" => a.big_per_client = v.parse().expect("--big-per-client N"),
+            "--settle-secs" => a.settle_secs = v.parse().expect("--settle-secs N"),
+            "--serve-config" => a.serve_config.push(v),
+            _ => panic!("unknown option {k}\n{USAGE}"),
         }
     }
     a
 }
+
+const USAGE: &str = "loadgen [options]
+  --rate N            requests per second (the small requests' rate with --big-clients) [1000]
+  --secs N            length of the run (at most, with --big-clients) [60]
+  --prompt-bytes N    size of the normal prompts [2048]
+  --clients N         client keys of the normal requests [100]
+  --bin PATH          the distillguard binary [next to this example's directory]
+  --redis URL         also run a proxy with the Redis campaign store
+  --pack DIR          serve this pack
+  --evidence 1        end every prompt with a weak capture format
+  --big-clients N     issue 13's scenario: N clients sending big prompts, one client sending normal ones [0: off]
+  --big-bytes N       size of the big prompts [4000000]
+  --big-per-client N  answered (200) big requests per big client [2]
+  --settle-secs N     wait after the burst before the last RSS reading [5]
+  --serve-config L    a line added to the proxy's config, e.g. 'big_lane_slots = 2' (repeatable)";
 
 const SENTENCES: &[&str] = &[
     "Our team is planning a small offsite in the mountains next spring.",
@@ -155,7 +199,7 @@ async fn run(a: Args) {
     let dir = std::env::temp_dir().join(format!("dg-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut stores = vec![("memory", String::new())];
-    if let Some(url) = &a.redis {
+    if let Some(url) = a.redis.as_ref().filter(|_| a.big_clients == 0) {
         stores.push((
             "redis",
             format!(
@@ -169,10 +213,11 @@ async fn run(a: Args) {
     for (name, store) in &stores {
         let config = dir.join(format!("serve-{name}.toml"));
         let pack = a.pack.as_ref().map_or(String::new(), |p| format!("pack = {:?}\n", p.display().to_string()));
+        let extra: String = a.serve_config.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(
             &config,
             format!(
-                "mode = \"block\"\nlog_requests = true\n{pack}[clients]\nhash_key = \"loadgen\"\n[campaign]\naction = \"monitor\"\n{store}"
+                "mode = \"block\"\nlog_requests = true\n{pack}{extra}[clients]\nhash_key = \"loadgen\"\n[campaign]\naction = \"monitor\"\n{store}"
             ),
         )
         .expect("config");
@@ -203,6 +248,15 @@ async fn run(a: Args) {
         }
         proxies.push((*name, proxy_addr, child.id(), log_path));
         children.push(child);
+    }
+    if a.big_clients > 0 {
+        let (_, addr, pid, log) = &proxies[0];
+        fairness(&a, &client, *addr, *pid, log).await;
+        for mut child in children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        return;
     }
 
     let bodies: Arc<Vec<Bytes>> = Arc::new(
@@ -371,5 +425,201 @@ async fn schedule(
     }
     for t in tasks {
         let _ = t.await;
+    }
+}
+
+/// Issue 13's scenario: `big_clients` clients send big prompts while one
+/// more client sends small ones; the small ones' latency and the proxy's
+/// RSS are what count.
+async fn fairness(
+    a: &Args,
+    client: &Client<HttpConnector, Full<Bytes>>,
+    proxy: std::net::SocketAddr,
+    pid: u32,
+    log: &std::path::Path,
+) {
+    let chat = |text: String| {
+        Bytes::from(serde_json::json!({"model": "m", "messages": [{"role": "user", "content": text}]}).to_string())
+    };
+    let big = chat(prompt(0, a.big_bytes, false));
+    let small: Vec<Bytes> = (0..100).map(|i| chat(prompt(i, a.prompt_bytes, false))).collect();
+    let uri = format!("http://{proxy}/v1/chat/completions");
+    let post = move |uri: &str, key: String, body: Bytes| {
+        hyper::Request::post(uri)
+            .header("content-type", "application/json")
+            .header("authorization", key)
+            .body(Full::new(body))
+            .expect("request")
+    };
+    // Warm-up: the pool's instances and the connections.
+    for b in small.iter().take(20) {
+        if let Ok(r) = client.request(post(&uri, "Bearer sk-small".into(), b.clone())).await {
+            let _ = r.into_body().collect().await;
+        }
+    }
+    let rss_before = rss_kib(pid);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(rss_before));
+    let sampler = {
+        let (done, peak) = (done.clone(), peak.clone());
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(a.secs);
+    // Status -> count for the big requests (0: no response).
+    let big_status: Arc<Mutex<std::collections::BTreeMap<u16, u64>>> = Default::default();
+    let t = Instant::now();
+    let bigs: Vec<_> = (0..a.big_clients)
+        .map(|c| {
+            let (client, uri, big, status) = (client.clone(), uri.clone(), big.clone(), big_status.clone());
+            let n = a.big_per_client;
+            tokio::spawn(async move {
+                // Until `n` were classified and forwarded (200), or time is up;
+                // a 503 is retried after its `retry-after`, as SDKs do.
+                let mut ok = 0;
+                while ok < n && Instant::now() < deadline {
+                    let (code, retry) =
+                        match client.request(post(&uri, format!("Bearer sk-big-{c}"), big.clone())).await {
+                            Ok(r) => {
+                                let retry = r
+                                    .headers()
+                                    .get("retry-after")
+                                    .and_then(|v| v.to_str().ok()?.parse::<f64>().ok())
+                                    .unwrap_or(1.0);
+                                let s = r.status().as_u16();
+                                let _ = r.into_body().collect().await;
+                                (s, retry)
+                            }
+                            Err(_) => (0, 1.0),
+                        };
+                    *status.lock().expect("lock").entry(code).or_default() += 1;
+                    if code == 200 {
+                        ok += 1;
+                    } else {
+                        tokio::time::sleep(Duration::from_secs_f64(retry)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    let bigs_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The small client is another client: its own connection pool on its
+    // own thread, so it does not queue behind the big clients' writes here.
+    let smalls = {
+        let (uri, bigs_done) = (uri.clone(), bigs_done.clone());
+        let rate = a.rate.max(1);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let client: Client<HttpConnector, Full<Bytes>> = {
+                    let mut c = HttpConnector::new();
+                    c.set_nodelay(true);
+                    Client::builder(TokioExecutor::new()).build(c)
+                };
+                let tally = Arc::new(Tally::default());
+                let start = tokio::time::Instant::now();
+                let mut tasks = Vec::new();
+                let mut i = 0u64;
+                while !bigs_done.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / rate as f64)).await;
+                    let (client, tally) = (client.clone(), tally.clone());
+                    let req = post(&uri, "Bearer sk-small".into(), small[i as usize % small.len()].clone());
+                    tasks.push(tokio::spawn(async move {
+                        let t = Instant::now();
+                        match client.request(req).await {
+                            Ok(r) => {
+                                let ok = r.status() == hyper::StatusCode::OK;
+                                let _ = r.into_body().collect().await;
+                                if ok {
+                                    tally.latencies_us.lock().expect("lock").push(t.elapsed().as_micros() as u64);
+                                } else {
+                                    tally.non_200.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            Err(_) => {
+                                tally.errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }));
+                    i += 1;
+                }
+                for t in tasks {
+                    let _ = t.await;
+                }
+                tally
+            })
+        })
+    };
+    for b in bigs {
+        let _ = b.await;
+    }
+    let burst = t.elapsed().as_secs_f64();
+    bigs_done.store(true, Ordering::Relaxed);
+    let tally = smalls.join().expect("small sender");
+    tokio::time::sleep(Duration::from_secs(a.settle_secs)).await;
+    done.store(true, Ordering::Relaxed);
+    let _ = sampler.await;
+    let rss_after = rss_kib(pid);
+
+    let mut l = tally.latencies_us.lock().expect("lock").clone();
+    l.sort_unstable();
+    println!(
+        "big: {} clients x {} answered requests of {} B prompts in {burst:.1} s; statuses {:?} (0 = no response)",
+        a.big_clients,
+        a.big_per_client,
+        a.big_bytes,
+        big_status.lock().expect("lock")
+    );
+    println!(
+        "small ({} B prompts, {} req/s, one client): {} ok, non-200 {}, errors {}, latency ms p50 {:.1} p90 {:.1} p99 {:.1} max {:.1}",
+        a.prompt_bytes,
+        a.rate,
+        l.len(),
+        tally.non_200.load(Ordering::Relaxed),
+        tally.errors.load(Ordering::Relaxed),
+        percentile(&l, 0.5) as f64 / 1e3,
+        percentile(&l, 0.9) as f64 / 1e3,
+        percentile(&l, 0.99) as f64 / 1e3,
+        *l.last().unwrap_or(&0) as f64 / 1e3,
+    );
+    // The proxy's own view (its log's total_ms), without the client side.
+    let mut inside: Vec<u64> = std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "request" && v["status"] == 200)
+        .filter(|v| v["prompt_len"].as_u64().is_some_and(|n| n < 4 * a.prompt_bytes as u64))
+        .filter_map(|v| v["total_ms"].as_f64().map(|ms| (ms * 1e3) as u64))
+        .collect();
+    inside.sort_unstable();
+    println!(
+        "small, in the proxy's log (total_ms, warm-up included): {} requests, p50 {:.1} p99 {:.1} max {:.1} ms",
+        inside.len(),
+        percentile(&inside, 0.5) as f64 / 1e3,
+        percentile(&inside, 0.99) as f64 / 1e3,
+        *inside.last().unwrap_or(&0) as f64 / 1e3
+    );
+    println!(
+        "proxy RSS: before {:.1} MiB, peak {:.1} MiB, {} s after the burst {:.1} MiB",
+        rss_before as f64 / 1024.0,
+        peak.load(Ordering::Relaxed) as f64 / 1024.0,
+        a.settle_secs,
+        rss_after as f64 / 1024.0
+    );
+    let req = hyper::Request::get(format!("http://{proxy}/metrics")).body(Full::new(Bytes::new())).expect("request");
+    if let Ok(r) = client.request(req).await {
+        let text = r.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        for l in String::from_utf8_lossy(&text).lines().filter(|l| {
+            l.starts_with("distillguard_rejected_total")
+                || l.starts_with("distillguard_wasm_instances")
+                || l.starts_with("distillguard_body_bytes")
+                || l.starts_with("distillguard_classify_seconds_count")
+        }) {
+            println!("  {l}");
+        }
     }
 }
