@@ -247,6 +247,8 @@ pub struct PoolStats {
     pub instantiated: u64,
     /// Instances dropped after a trap or fuel exhaustion.
     pub replaced: u64,
+    /// Idle instances replaced by [`WasmPool::retire_idle_above`].
+    pub retired: u64,
 }
 
 /// A pool of ready instances holding one pack. `classify` may be called from
@@ -325,6 +327,51 @@ impl WasmPool {
             }
         }
         result.and_then(|b| String::from_utf8(b).map_err(|_| HostError::Trap("verdict is not UTF-8".into())))
+    }
+
+    /// Linear memory held by the idle instances, in bytes.
+    pub fn idle_memory_bytes(&self) -> usize {
+        let idle = self.idle.lock().expect("pool lock");
+        idle.iter().map(|s| s.memory.data_size(&s.store)).sum()
+    }
+
+    /// Replaces the idle instances whose linear memory grew above
+    /// `max_bytes` with fresh ones and returns how many. A wasm memory grows
+    /// with the largest input an instance classified and never shrinks, so
+    /// after a burst of big prompts this is what gives the memory back. The
+    /// fresh instances are made first (one `instantiate` each, see
+    /// `measure_instantiate`), here, so no request waits for one.
+    ///
+    /// ```no_run
+    /// # use distillguard_host::wasm::{WasmPool, WasmRuntime, HostLimits};
+    /// # use std::sync::Arc;
+    /// # fn f(pack: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = WasmPool::new(Arc::new(WasmRuntime::embedded(HostLimits::default())?), pack)?;
+    /// pool.classify_json(&vec![b'a'; 1 << 20])?;
+    /// pool.retire_idle_above(32 << 20)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn retire_idle_above(&self, max_bytes: usize) -> Result<usize, HostError> {
+        let over = |s: &Slot| s.memory.data_size(&s.store) > max_bytes;
+        let n = self.idle.lock().expect("pool lock").iter().filter(|s| over(s)).count();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut fresh = Vec::with_capacity(n);
+        for _ in 0..n {
+            fresh.push(self.fresh()?);
+        }
+        let retired: Vec<Slot> = {
+            let mut idle = self.idle.lock().expect("pool lock");
+            let (keep, retired): (Vec<Slot>, Vec<Slot>) = idle.drain(..).partition(|s| !over(s));
+            *idle = keep;
+            let room = self.runtime.limits.pool_size.max(1).saturating_sub(idle.len());
+            idle.extend(fresh.into_iter().take(room));
+            retired
+        };
+        self.stats.lock().expect("stats lock").retired += retired.len() as u64;
+        // The memories are unmapped here, outside the pool lock.
+        Ok(retired.len())
     }
 
     /// Time to create one instance and load the pack into it (for `bench`).

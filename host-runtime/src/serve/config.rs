@@ -82,9 +82,29 @@ pub struct Config {
     /// Largest request body accepted on a classified route (413 above).
     pub max_body_bytes: usize,
     /// Classified requests held at once (reading, waiting for or running
-    /// classification); beyond it the proxy answers 503 at once. Bounds
-    /// memory at about `max_inflight * max_body_bytes`.
+    /// classification); beyond it the proxy answers 503 at once. Memory is
+    /// bounded by `body_budget_bytes`.
     pub max_inflight: usize,
+    /// A classified request whose body (its `content-length`, or what has
+    /// arrived of a chunked one) is above this many bytes is *big*: it is
+    /// charged to `big_lane_budget_bytes` and classified in the big lane.
+    pub big_body_bytes: usize,
+    /// Big requests classified at once, beside the `pool_size` slots of
+    /// the small lane; more wait (holding their bodies, within the big
+    /// lane's budget).
+    pub big_lane_slots: usize,
+    /// Bytes of classified request bodies held in memory at once (being
+    /// read, waiting, classified, sent upstream); beyond it 503
+    /// `distillguard_overloaded`. Each body is also copied a few times while
+    /// it is classified, so memory is a small multiple of this.
+    pub body_budget_bytes: usize,
+    /// The part of `body_budget_bytes` that big bodies may hold at once,
+    /// so small requests always have the rest.
+    pub big_lane_budget_bytes: usize,
+    /// A wasm instance whose linear memory grew above this many bytes (it
+    /// never shrinks) is dropped from the pool once it is idle after big
+    /// requests, and replaced when needed.
+    pub retire_instance_memory_bytes: usize,
     /// Time allowed for the upstream's response headers (504 after).
     pub upstream_timeout_secs: f64,
     /// Time allowed for a client to send the body of a classified request
@@ -260,6 +280,11 @@ impl Default for Config {
             thresholds: BTreeMap::new(),
             max_body_bytes: 4 << 20,
             max_inflight: 1024,
+            big_body_bytes: 256 << 10,
+            big_lane_slots: 1,
+            body_budget_bytes: 64 << 20,
+            big_lane_budget_bytes: 32 << 20,
+            retire_instance_memory_bytes: 64 << 20,
             upstream_timeout_secs: 300.0,
             body_timeout_secs: 60.0,
             body_read_timeout_secs: 10.0,
@@ -373,6 +398,7 @@ impl Config {
         if self.pool_size == 0 {
             bail!("pool_size must be > 0");
         }
+        self.validate_budget()?;
         let c = &self.campaign;
         if c.enabled {
             if !(c.window_secs > 0.0 && c.window_secs.is_finite()) {
@@ -400,6 +426,51 @@ impl Config {
             if let Some(h) = h {
                 hyper::header::HeaderName::from_bytes(h.as_bytes())
                     .with_context(|| format!("[clients].{key} {h:?} is not a header name"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The body budget and the big lane: every body `max_body_bytes` allows
+    /// must fit, and big bodies must leave room for small ones.
+    fn validate_budget(&self) -> Result<()> {
+        if self.big_body_bytes == 0 || self.big_lane_slots == 0 || self.retire_instance_memory_bytes == 0 {
+            bail!("big_body_bytes, big_lane_slots and retire_instance_memory_bytes must be > 0");
+        }
+        if self.max_body_bytes > u32::MAX as usize {
+            bail!("max_body_bytes must be at most {} (4 GiB - 1)", u32::MAX);
+        }
+        if self.body_budget_bytes > tokio::sync::Semaphore::MAX_PERMITS {
+            bail!("body_budget_bytes must be at most {}", tokio::sync::Semaphore::MAX_PERMITS);
+        }
+        if self.body_budget_bytes < self.max_body_bytes {
+            bail!(
+                "body_budget_bytes ({}) is below max_body_bytes ({}): a body the cap allows could never be held",
+                self.body_budget_bytes,
+                self.max_body_bytes
+            );
+        }
+        if self.big_lane_budget_bytes > self.body_budget_bytes {
+            bail!(
+                "big_lane_budget_bytes ({}) is above body_budget_bytes ({}): it is a part of it",
+                self.big_lane_budget_bytes,
+                self.body_budget_bytes
+            );
+        }
+        if self.big_body_bytes < self.max_body_bytes {
+            if self.big_lane_budget_bytes < self.max_body_bytes {
+                bail!(
+                    "big_lane_budget_bytes ({}) is below max_body_bytes ({}): a body the cap allows could never be held",
+                    self.big_lane_budget_bytes,
+                    self.max_body_bytes
+                );
+            }
+            if self.body_budget_bytes - self.big_lane_budget_bytes < self.big_body_bytes {
+                bail!(
+                    "body_budget_bytes - big_lane_budget_bytes ({}) is below big_body_bytes ({}): big bodies could leave no room for a small one",
+                    self.body_budget_bytes - self.big_lane_budget_bytes,
+                    self.big_body_bytes
+                );
             }
         }
         Ok(())

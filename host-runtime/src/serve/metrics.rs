@@ -192,7 +192,8 @@ impl Metrics {
         self.inc(counter, format!("{key}=\"{}\"", escape(value)));
     }
 
-    /// Prometheus text format; `gauges` are appended as-is.
+    /// Prometheus text format; `gauges` are appended as-is (consecutive
+    /// entries of one name share the first one's HELP).
     pub fn render(&self, gauges: &[(&str, &str, String, f64)]) -> String {
         let mut out = String::new();
         let counters = self.counters.lock().expect("metrics lock").clone();
@@ -212,8 +213,13 @@ impl Metrics {
             "distillguard_upstream_seconds",
             "Time from forwarding to the upstream's response headers.",
         );
+        let mut last = "";
         for (name, help, labels, v) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            // One HELP and TYPE for consecutive gauges of one name (a labelled family).
+            if *name != last {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            }
+            last = name;
             if labels.is_empty() {
                 let _ = writeln!(out, "{name} {v}");
             } else {

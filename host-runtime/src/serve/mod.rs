@@ -19,12 +19,14 @@
 //! # Ok(()) }
 //! ```
 
+mod budget;
 mod campaign;
 mod config;
 mod conn;
 mod extract;
 mod ident;
 mod log;
+mod memory;
 mod metrics;
 mod policy;
 mod proxy;
@@ -191,9 +193,11 @@ impl Drop for Running {
 /// watcher and the SIGHUP handler.
 pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<Running> {
     config.validate()?;
-    let limits = HostLimits { pool_size: config.pool_size, ..limits };
+    // Both lanes' instances stay in the pool.
+    let limits = HostLimits { pool_size: config.pool_size + config.big_lane_slots, ..limits };
     let pack = config.pack.clone();
-    let pool_size = config.pool_size;
+    // Both lanes' instances are made and warmed before serving.
+    let pool_size = config.pool_size + config.big_lane_slots;
     let check_cases = config.check_cases;
     let disable = config.rules.disable.clone();
     let (runtime, engine) = tokio::task::spawn_blocking(move || -> Result<_> {
@@ -238,6 +242,9 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let campaigns = CampaignStore::new(&config.campaign, metrics.clone(), log.clone())?;
     let shared = Arc::new(Shared {
         permits: Semaphore::new(config.pool_size),
+        big_permits: Semaphore::new(config.big_lane_slots),
+        budget: budget::BodyBudget::new(config.body_budget_bytes, config.big_lane_budget_bytes, config.big_body_bytes),
+        big_done: Default::default(),
         inflight: Semaphore::new(config.max_inflight),
         per_client: ClientSlots::new(config.max_inflight_per_client),
         reload_refused: RwLock::new(None),
@@ -298,6 +305,7 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         let wait = Duration::from_millis(shared.config.campaign.redis_connect_timeout_ms);
         shared.campaigns.connected(wait).await;
     }
+    tasks.push(tokio::spawn(trim_after_big_requests(shared.clone())));
     let reloader = Arc::new(Reloader { shared: shared.clone(), busy: AsyncMutex::new(()) });
     if let Some(path) = shared.config.pack.clone() {
         let r = reloader.clone();
@@ -317,6 +325,31 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
         }
     }
     Ok(Running { addr, admin_addr, shared, reloader, stop, servers, tasks })
+}
+
+/// Once a second, when big requests finished since the last look, gives
+/// their memory back (see `memory.rs`).
+async fn trim_after_big_requests(shared: Arc<Shared>) {
+    let mut seen = 0;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let done = shared.big_done.load(std::sync::atomic::Ordering::Relaxed);
+        if done == seen {
+            continue;
+        }
+        seen = done;
+        let (engine, limit) = (shared.engine(), shared.config.retire_instance_memory_bytes);
+        if let Ok(t) = tokio::task::spawn_blocking(move || memory::trim(&engine, limit)).await {
+            if t.instances > 0 {
+                shared.log.emit("info", "instances_retired", json!({"instances": t.instances, "above_bytes": limit}));
+            }
+            if let Some(e) = t.error {
+                shared.log.emit("error", "instances_retire_failed", json!({"error": e}));
+            }
+        }
+    }
 }
 
 /// What one listener answers: the admin pages, the proxy, or both.
@@ -428,7 +461,7 @@ impl Reloader {
             return Ok(());
         };
         let runtime = self.shared.runtime.clone();
-        let pool_size = self.shared.config.pool_size;
+        let pool_size = self.shared.config.pool_size + self.shared.config.big_lane_slots;
         let check_cases = self.shared.config.check_cases;
         let disable = self.shared.config.rules.disable.clone();
         let t = Instant::now();

@@ -1,6 +1,7 @@
 //! The request path: read and classify prompt-bearing requests, decide,
 //! forward everything else as a stream.
 
+use super::budget::{BodyBudget, Charge, Held, Over};
 use super::campaign::{Escalation, Observation};
 use super::config::{BlockDetail, Config, FailMode, Mode};
 use super::extract::{self, Api, Route, Routing};
@@ -23,6 +24,7 @@ use hyper_util::client::legacy::Client;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -34,7 +36,14 @@ pub struct Shared {
     pub(crate) engine: RwLock<Arc<Engine>>,
     /// Why the last reload was refused, while the pack it left serving is stale.
     pub(crate) reload_refused: RwLock<Option<String>>,
+    /// The small lane's classification slots (`pool_size`).
     pub(crate) permits: Semaphore,
+    /// The big lane's (`big_lane_slots`).
+    pub(crate) big_permits: Semaphore,
+    /// Bytes of bodies held, in all and by big requests.
+    pub(crate) budget: BodyBudget,
+    /// Big requests classified so far (the memory trim runs after them).
+    pub(crate) big_done: AtomicU64,
     pub(crate) inflight: Semaphore,
     pub(crate) per_client: ClientSlots,
     pub(crate) client: Client<HttpsConnector<HttpConnector>, Body>,
@@ -77,6 +86,14 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// A request's prompt, read from its body.
+struct Prepared {
+    segments: Vec<(Role, String)>,
+    text_len: usize,
+    mac: [u8; 32],
+    text: Option<String>,
+}
+
 /// Every answer the proxy gives instead of the upstream's, with its status,
 /// code, counter and message in one place.
 #[derive(Debug)]
@@ -87,6 +104,8 @@ pub(crate) enum Reject {
     EncodedSlash,
     /// `max_inflight` reached.
     Overloaded,
+    /// The bodies held would go over `body_budget_bytes` or `big_lane_budget_bytes`.
+    BodyBudget(Over),
     /// This client's share of `max_inflight` reached.
     ClientOverloaded { limit: usize },
     /// Body over `max_body_bytes`.
@@ -140,6 +159,20 @@ impl Reject {
                 Rejected,
                 ("reason", "overloaded"),
                 "distillguard has too many requests in flight; retry later".into(),
+            ),
+            Reject::BodyBudget(Over::All { limit }) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "distillguard_overloaded",
+                Rejected,
+                ("reason", "body_budget"),
+                format!("distillguard already holds its budget of {limit} bytes of request bodies; retry later"),
+            ),
+            Reject::BodyBudget(Over::BigLane { limit }) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "distillguard_overloaded",
+                Rejected,
+                ("reason", "big_lane_budget"),
+                format!("distillguard already holds its budget of {limit} bytes of large request bodies; retry later"),
             ),
             Reject::ClientOverloaded { limit } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -258,6 +291,9 @@ impl Reject {
         ) {
             r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
+        if matches!(self, Reject::Overloaded | Reject::BodyBudget(_)) {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         r
     }
 }
@@ -374,12 +410,14 @@ impl Shared {
 
     /// Reads a classified request's body: at most `max_body_bytes`, within
     /// `body_timeout_secs` in all and `body_read_timeout_secs` between reads.
-    async fn read_body(&self, mut body: Body) -> Result<Bytes, Reject> {
+    /// Every byte is charged to the body budget before it is kept.
+    async fn read_body(&self, body: &mut Body, charge: &mut Charge, declared: usize) -> Result<Bytes, Reject> {
         let c = &self.config;
         let cap = c.max_body_bytes;
         let whole = tokio::time::sleep(Config::secs(c.body_timeout_secs));
         tokio::pin!(whole);
-        let mut buf = BytesMut::new();
+        // The declared length is charged already: room for it at once, no regrowing.
+        let mut buf = BytesMut::with_capacity(declared.min(cap));
         loop {
             let frame = tokio::select! {
                 _ = &mut whole => return Err(Reject::BodyTimeout { secs: c.body_timeout_secs }),
@@ -394,6 +432,7 @@ impl Shared {
                         if buf.len() + data.len() > cap {
                             return Err(Reject::TooLarge { cap });
                         }
+                        self.budget.grow(charge, buf.len() + data.len()).map_err(Reject::BodyBudget)?;
                         buf.extend_from_slice(&data);
                     }
                 }
@@ -434,45 +473,74 @@ impl Shared {
         {
             return Reject::Encoded.respond(self, api, rec);
         }
-        let bytes = match self.read_body(body).await {
+        let mut body = body;
+        let mut charge = self.budget.start();
+        // A declared length is charged before a byte is read, so a body
+        // over the budget is refused at once.
+        let declared = declared.map_or(0, |n| n as usize);
+        if let Err(over) = self.budget.grow(&mut charge, declared) {
+            return self.refuse_unread(Reject::BodyBudget(over), body, api, rec);
+        }
+        let bytes = match self.read_body(&mut body, &mut charge, declared).await {
             Ok(b) => b,
+            Err(reject @ Reject::BodyBudget(_)) => return self.refuse_unread(reject, body, api, rec),
             Err(reject) => return reject.respond(self, api, rec),
         };
-        drop(share);
+        drop((share, body));
+        let big = charge.is_big();
         // A route's other methods (OpenAI's `GET /v1/chat/completions`
         // lists stored completions) carry no prompt when they carry no body.
         if bytes.is_empty() && parts.method != hyper::Method::POST {
             rec.note = Some(format!("{} without a body: nothing to classify", parts.method));
             drop(inflight);
-            return self.forward(parts, Body::empty(), None, api, rec).await;
+            return self.forward(parts, Body::new(Held::new(bytes, charge)), None, api, rec).await;
         }
-        let segments = match extract::prompt_segments(&bytes) {
-            Ok(p) => p,
-            Err(extract::Malformed(m)) => return Reject::Malformed(m).respond(self, api, rec),
-        };
         if client.is_some_and(|c| self.allow.contains(&c)) {
             self.metrics.inc1(Counter::Allowlisted, "route", route.as_str());
             rec.note = Some("allowlisted".into());
             drop(inflight);
-            return self.forward(parts, Body::from(bytes), None, api, rec).await;
+            return self.forward(parts, Body::new(Held::new(bytes, charge)), None, api, rec).await;
         }
-        // What the prompt hash and the prompt log see: every part, in order.
-        let text = segments.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n\n");
-        rec.prompt_len = Some(text.len());
-        let mac = self.hasher.mac(text.as_bytes());
+        // A big request's whole work (parsing and hashing megabytes takes
+        // tens of milliseconds, classifying them hundreds) runs in the big
+        // lane, off the reactor, one lane slot held throughout.
+        let lane_slot = if big {
+            match self.big_permits.acquire().await {
+                Ok(p) => Some(p),
+                Err(e) => return Reject::BadBody(e.to_string()).respond(self, api, rec),
+            }
+        } else {
+            None
+        };
+        let prepared = if big {
+            let (me, b) = (self.clone(), bytes.clone());
+            match tokio::task::spawn_blocking(move || me.prepare(&b)).await {
+                Ok(p) => p,
+                Err(e) => Err(Reject::Malformed(format!("cannot read the request: {e}"))),
+            }
+        } else {
+            self.prepare(&bytes)
+        };
+        let Prepared { segments, text_len, mac, text } = match prepared {
+            Ok(p) => p,
+            Err(reject) => return reject.respond(self, api, rec),
+        };
+        rec.prompt_len = Some(text_len);
         rec.prompt_hash = Some(ident::hex(&mac[..8]));
         let prompt_hash = u64::from_le_bytes(mac[..8].try_into().expect("8 bytes"));
-        if self.config.log_prompts {
-            rec.prompt = Some(text.clone());
-        }
-        if text.is_empty() {
+        rec.prompt = text;
+        if text_len == 0 {
             rec.note = Some("no prompt text".into());
             drop(inflight);
-            return self.forward(parts, Body::from(bytes), None, api, rec).await;
+            return self.forward(parts, Body::new(Held::new(bytes, charge)), None, api, rec).await;
         }
 
         let t = Instant::now();
-        let result = self.classify(segments).await;
+        let result = self.classify(segments, big).await;
+        if big {
+            drop(lane_slot);
+            self.big_done.fetch_add(1, Ordering::Relaxed);
+        }
         let took = t.elapsed();
         drop(inflight);
         rec.classify = Some(took);
@@ -485,7 +553,7 @@ impl Shared {
                 return match self.config.fail {
                     FailMode::Open => {
                         rec.note = Some(note);
-                        self.forward(parts, Body::from(bytes), None, api, rec).await
+                        self.forward(parts, Body::new(Held::new(bytes, charge)), None, api, rec).await
                     }
                     FailMode::Closed => {
                         let r = Reject::Unavailable.respond(self, api, rec);
@@ -542,16 +610,54 @@ impl Shared {
                     },
                 );
                 let extra = flagged.then(|| flag_headers(&verdict, &decision));
-                self.forward(parts, Body::from(bytes), extra, api, rec).await
+                self.forward(parts, Body::new(Held::new(bytes, charge)), extra, api, rec).await
             }
         };
         rec.verdict = Some((verdict, decision));
         response
     }
 
-    /// Classifies off the reactor, at most `pool_size` at once.
-    async fn classify(&self, segments: Vec<(Role, String)>) -> Result<(Verdict, f64), String> {
-        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+    /// The prompt of a request body: its segments, and the length and
+    /// keyed hash of their text (with the text itself when prompts are logged).
+    fn prepare(&self, bytes: &[u8]) -> Result<Prepared, Reject> {
+        let segments = extract::prompt_segments(bytes).map_err(|extract::Malformed(m)| Reject::Malformed(m))?;
+        // What the prompt hash and the prompt log see: every part, in order.
+        let text = segments.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n\n");
+        let mac = self.hasher.mac(text.as_bytes());
+        Ok(Prepared { segments, text_len: text.len(), mac, text: self.config.log_prompts.then_some(text) })
+    }
+
+    /// Answers a request whose body was not (all) read, and reads the rest
+    /// of the body in the background, discarding it, so the client gets the
+    /// answer rather than a reset, and can keep its connection. A body that
+    /// goes on past `max_body_bytes` or the body timeouts is dropped, which
+    /// closes the connection.
+    fn refuse_unread(self: &Arc<Self>, reject: Reject, mut body: Body, api: Api, rec: &mut Record) -> Response<Body> {
+        let c = &self.config;
+        let (cap, whole, each) =
+            (c.max_body_bytes, Config::secs(c.body_timeout_secs), Config::secs(c.body_read_timeout_secs));
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(whole, async {
+                let mut seen = 0usize;
+                while let Ok(Some(Ok(frame))) = tokio::time::timeout(each, body.frame()).await {
+                    seen += frame.data_ref().map_or(0, |d| d.len());
+                    if seen > cap {
+                        break;
+                    }
+                }
+            })
+            .await;
+        });
+        reject.respond(self, api, rec)
+    }
+
+    /// Classifies off the reactor: a small request in the small lane (at
+    /// most `pool_size` at once), a big one in the big lane slot its caller holds.
+    async fn classify(&self, segments: Vec<(Role, String)>, big: bool) -> Result<(Verdict, f64), String> {
+        let _permit = match big {
+            true => None,
+            false => Some(self.permits.acquire().await.map_err(|e| e.to_string())?),
+        };
         let engine = self.engine();
         let threshold = engine.threshold;
         let cap = self.runtime.limits().max_input_bytes;
@@ -794,6 +900,7 @@ impl Shared {
         let engine = self.engine();
         let (templates, clients) = self.campaigns.local_entries();
         let stats = engine.classifier.pool_stats().unwrap_or_default();
+        let held = self.budget.held();
         let mut gauges = vec![
             (
                 "distillguard_pack_info",
@@ -820,6 +927,19 @@ impl Shared {
                 String::new(),
                 stats.replaced as f64,
             ),
+            (
+                "distillguard_wasm_instances_retired",
+                "Idle instances dropped because their memory grew above retire_instance_memory_bytes, current pool.",
+                String::new(),
+                stats.retired as f64,
+            ),
+            (
+                "distillguard_body_bytes_held",
+                "Bytes of classified request bodies held now (lane=\"all\": against body_budget_bytes; lane=\"big\": against big_lane_budget_bytes).",
+                "lane=\"all\"".into(),
+                held.0 as f64,
+            ),
+            ("distillguard_body_bytes_held", "", "lane=\"big\"".into(), held.1 as f64),
             (
                 "distillguard_uptime_seconds",
                 "Seconds since start.",
