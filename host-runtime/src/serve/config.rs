@@ -99,8 +99,8 @@ pub struct Config {
     /// it is classified, so memory is a small multiple of this.
     pub body_budget_bytes: usize,
     /// The part of `body_budget_bytes` that big bodies may hold at once,
-    /// so small requests always have the rest.
-    pub big_lane_budget_bytes: usize,
+    /// so small requests always have the rest [default: half of it].
+    pub big_lane_budget_bytes: Option<usize>,
     /// A wasm instance whose linear memory grew above this many bytes (it
     /// never shrinks) is dropped from the pool once it is idle after big
     /// requests, and replaced when needed.
@@ -283,7 +283,7 @@ impl Default for Config {
             big_body_bytes: 256 << 10,
             big_lane_slots: 1,
             body_budget_bytes: 64 << 20,
-            big_lane_budget_bytes: 32 << 20,
+            big_lane_budget_bytes: None,
             retire_instance_memory_bytes: 64 << 20,
             upstream_timeout_secs: 300.0,
             body_timeout_secs: 60.0,
@@ -434,6 +434,7 @@ impl Config {
     /// The body budget and the big lane: every body `max_body_bytes` allows
     /// must fit, and big bodies must leave room for small ones.
     fn validate_budget(&self) -> Result<()> {
+        let big_lane_budget_bytes = self.big_lane_budget();
         if self.big_body_bytes == 0 || self.big_lane_slots == 0 || self.retire_instance_memory_bytes == 0 {
             bail!("big_body_bytes, big_lane_slots and retire_instance_memory_bytes must be > 0");
         }
@@ -450,30 +451,35 @@ impl Config {
                 self.max_body_bytes
             );
         }
-        if self.big_lane_budget_bytes > self.body_budget_bytes {
+        if big_lane_budget_bytes > self.body_budget_bytes {
             bail!(
                 "big_lane_budget_bytes ({}) is above body_budget_bytes ({}): it is a part of it",
-                self.big_lane_budget_bytes,
+                big_lane_budget_bytes,
                 self.body_budget_bytes
             );
         }
         if self.big_body_bytes < self.max_body_bytes {
-            if self.big_lane_budget_bytes < self.max_body_bytes {
+            if big_lane_budget_bytes < self.max_body_bytes {
                 bail!(
                     "big_lane_budget_bytes ({}) is below max_body_bytes ({}): a body the cap allows could never be held",
-                    self.big_lane_budget_bytes,
+                    big_lane_budget_bytes,
                     self.max_body_bytes
                 );
             }
-            if self.body_budget_bytes - self.big_lane_budget_bytes < self.big_body_bytes {
+            if self.body_budget_bytes - big_lane_budget_bytes < self.big_body_bytes {
                 bail!(
                     "body_budget_bytes - big_lane_budget_bytes ({}) is below big_body_bytes ({}): big bodies could leave no room for a small one",
-                    self.body_budget_bytes - self.big_lane_budget_bytes,
+                    self.body_budget_bytes - big_lane_budget_bytes,
                     self.big_body_bytes
                 );
             }
         }
         Ok(())
+    }
+
+    /// `big_lane_budget_bytes`, or half of `body_budget_bytes`.
+    pub fn big_lane_budget(&self) -> usize {
+        self.big_lane_budget_bytes.unwrap_or(self.body_budget_bytes / 2)
     }
 
     /// The upstream timeout.

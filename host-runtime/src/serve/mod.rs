@@ -243,7 +243,7 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let shared = Arc::new(Shared {
         permits: Semaphore::new(config.pool_size),
         big_permits: Semaphore::new(config.big_lane_slots),
-        budget: budget::BodyBudget::new(config.body_budget_bytes, config.big_lane_budget_bytes, config.big_body_bytes),
+        budget: budget::BodyBudget::new(config.body_budget_bytes, config.big_lane_budget(), config.big_body_bytes),
         big_done: Default::default(),
         inflight: Semaphore::new(config.max_inflight),
         per_client: ClientSlots::new(config.max_inflight_per_client),
