@@ -25,6 +25,7 @@ mod config;
 mod conn;
 mod extract;
 mod ident;
+mod lane;
 mod log;
 mod memory;
 mod metrics;

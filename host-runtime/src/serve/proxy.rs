@@ -6,6 +6,7 @@ use super::campaign::{Escalation, Observation};
 use super::config::{BlockDetail, Config, FailMode, Mode};
 use super::extract::{self, Api, Route, Routing};
 use super::ident::{self, ClientId, KeyedHash};
+use super::lane;
 use super::log::LogSink;
 use super::metrics::{escape, Counter, Metrics};
 use super::policy::{self, Decision};
@@ -514,7 +515,7 @@ impl Shared {
         };
         let prepared = if big {
             let (me, b) = (self.clone(), bytes.clone());
-            match tokio::task::spawn_blocking(move || me.prepare(&b)).await {
+            match lane::run(move || me.prepare(&b)).await {
                 Ok(p) => p,
                 Err(e) => Err(Reject::Malformed(format!("cannot read the request: {e}"))),
             }
@@ -651,8 +652,9 @@ impl Shared {
         reject.respond(self, api, rec)
     }
 
-    /// Classifies off the reactor: a small request in the small lane (at
-    /// most `pool_size` at once), a big one in the big lane slot its caller holds.
+    /// Classifies off the reactor: a small request on the blocking pool in
+    /// the small lane (at most `pool_size` at once), a big one on a big-lane
+    /// thread, in the slot its caller holds.
     async fn classify(&self, segments: Vec<(Role, String)>, big: bool) -> Result<(Verdict, f64), String> {
         let _permit = match big {
             true => None,
@@ -661,7 +663,7 @@ impl Shared {
         let engine = self.engine();
         let threshold = engine.threshold;
         let cap = self.runtime.limits().max_input_bytes;
-        let verdict = tokio::task::spawn_blocking(move || -> Result<Verdict, String> {
+        let work = move || -> Result<Verdict, String> {
             let run = |segs: &[Segment<'_>]| -> Result<Verdict, String> {
                 let json = engine.classifier.classify_segments_json(segs).map_err(|e| e.to_string())?;
                 serde_json::from_str(&json).map_err(|e| format!("verdict does not parse: {e}"))
@@ -703,9 +705,11 @@ impl Shared {
                 keep(run(&batch)?);
             }
             best.ok_or_else(|| "nothing to classify".to_string())
-        })
-        .await
-        .map_err(|e| format!("classifier task failed: {e}"))??;
+        };
+        let verdict = match big {
+            true => lane::run(work).await?,
+            false => tokio::task::spawn_blocking(work).await.map_err(|e| format!("classifier task failed: {e}"))?,
+        }?;
         Ok((verdict, threshold))
     }
 
