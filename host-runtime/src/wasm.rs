@@ -329,6 +329,17 @@ impl WasmPool {
         result.and_then(|b| String::from_utf8(b).map_err(|_| HostError::Trap("verdict is not UTF-8".into())))
     }
 
+    /// Makes fresh instances until `n` are idle (at most `pool_size`), so
+    /// that many requests at once find one ready.
+    pub fn fill(&self, n: usize) -> Result<(), HostError> {
+        let n = n.min(self.runtime.limits.pool_size.max(1));
+        while self.idle.lock().expect("pool lock").len() < n {
+            let slot = self.fresh()?;
+            self.idle.lock().expect("pool lock").push(slot);
+        }
+        Ok(())
+    }
+
     /// Linear memory held by the idle instances, in bytes.
     pub fn idle_memory_bytes(&self) -> usize {
         let idle = self.idle.lock().expect("pool lock");

@@ -50,6 +50,9 @@ pub fn build_engine(
     // The pack's cases ran on the pack as written; `[rules] disable` applies to what serves.
     let loaded = packs::disable_rules(loaded, disable)?;
     let classifier = Classifier::wasm(runtime.clone(), &loaded.bytes).context("the wasm guest refused the pack")?;
+    if let Classifier::Wasm(pool) = &classifier {
+        pool.fill(pool_size).context("cannot make the pool's instances")?;
+    }
     warm(&classifier, pool_size);
     let meta = loaded.pack.meta();
     Ok(Engine {
@@ -61,8 +64,8 @@ pub fn build_engine(
     })
 }
 
-/// Makes the pool hold `n` ready instances: `n` classifications at once
-/// each check out (or create) one, and all go back to the pool.
+/// Runs `n` classifications at once on the pool's `n` ready instances, so
+/// each has classified once before the pool serves.
 fn warm(classifier: &Classifier, n: usize) {
     let barrier = Barrier::new(n);
     std::thread::scope(|s| {
