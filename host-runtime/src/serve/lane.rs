@@ -3,16 +3,26 @@
 //! priority (nice +10 on Linux, where the nice value is per thread), so on
 //! a machine whose cores are busy the scheduler gives small requests, the
 //! reactor and everything else the cores first. How many run at once is
-//! bounded by the big lane's semaphore (`big_lane_slots`), held by the caller.
+//! bounded by the big lane's semaphore (`big_lane_slots`): the thread holds
+//! its slot until the work is done, even when the request that waited for
+//! it is gone (a client that disconnects must not free a slot early).
 
-/// Runs `f` on a new low-priority thread and waits for its result.
-pub(crate) async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+use tokio::sync::OwnedSemaphorePermit;
+
+/// Runs `f` on a new low-priority thread holding `slot`, and waits for its
+/// result and the slot back.
+pub(crate) async fn run<T: Send + 'static>(
+    slot: OwnedSemaphorePermit,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<(T, OwnedSemaphorePermit), String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("dg-big-lane".into())
         .spawn(move || {
             lower_priority();
-            let _ = tx.send(f());
+            let out = f();
+            // When nobody waits any more, the slot is freed here, after the work.
+            let _ = tx.send((out, slot));
         })
         .map_err(|e| format!("cannot start a big-lane thread: {e}"))?;
     rx.await.map_err(|_| "the big-lane thread failed".to_string())

@@ -242,8 +242,8 @@ pub async fn start(config: Config, limits: HostLimits, log: LogSink) -> Result<R
     let metrics = Arc::new(metrics::Metrics::new());
     let campaigns = CampaignStore::new(&config.campaign, metrics.clone(), log.clone())?;
     let shared = Arc::new(Shared {
-        permits: Semaphore::new(config.pool_size),
-        big_permits: Semaphore::new(config.big_lane_slots),
+        permits: Arc::new(Semaphore::new(config.pool_size)),
+        big_permits: Arc::new(Semaphore::new(config.big_lane_slots)),
         budget: budget::BodyBudget::new(config.body_budget_bytes, config.big_lane_budget(), config.big_body_bytes),
         big_done: Default::default(),
         inflight: Semaphore::new(config.max_inflight),

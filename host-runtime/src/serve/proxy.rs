@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Everything the request path shares.
 pub struct Shared {
@@ -38,9 +38,11 @@ pub struct Shared {
     /// Why the last reload was refused, while the pack it left serving is stale.
     pub(crate) reload_refused: RwLock<Option<String>>,
     /// The small lane's classification slots (`pool_size`).
-    pub(crate) permits: Semaphore,
-    /// The big lane's (`big_lane_slots`).
-    pub(crate) big_permits: Semaphore,
+    pub(crate) permits: Arc<Semaphore>,
+    /// The big lane's (`big_lane_slots`). Both are held by the thread that
+    /// does the work, so a client that goes away cannot free a slot
+    /// while its work still runs.
+    pub(crate) big_permits: Arc<Semaphore>,
     /// Bytes of bodies held, in all and by big requests.
     pub(crate) budget: BodyBudget,
     /// Big requests classified so far (the memory trim runs after them).
@@ -505,18 +507,18 @@ impl Shared {
         // A big request's whole work (parsing and hashing megabytes takes
         // tens of milliseconds, classifying them hundreds) runs in the big
         // lane, off the reactor, one lane slot held throughout.
-        let lane_slot = if big {
-            match self.big_permits.acquire().await {
-                Ok(p) => Some(p),
-                Err(e) => return Reject::BadBody(e.to_string()).respond(self, api, rec),
-            }
-        } else {
-            None
-        };
+        let mut lane_slot = None;
         let prepared = if big {
-            let (me, b) = (self.clone(), bytes.clone());
-            match lane::run(move || me.prepare(&b)).await {
+            let slot = match self.big_permits.clone().acquire_owned().await {
                 Ok(p) => p,
+                Err(e) => return Reject::BadBody(e.to_string()).respond(self, api, rec),
+            };
+            let (me, b) = (self.clone(), bytes.clone());
+            match lane::run(slot, move || me.prepare(&b)).await {
+                Ok((p, slot)) => {
+                    lane_slot = Some(slot);
+                    p
+                }
                 Err(e) => Err(Reject::Malformed(format!("cannot read the request: {e}"))),
             }
         } else {
@@ -537,9 +539,8 @@ impl Shared {
         }
 
         let t = Instant::now();
-        let result = self.classify(segments, big).await;
+        let result = self.classify(segments, lane_slot).await;
         if big {
-            drop(lane_slot);
             self.big_done.fetch_add(1, Ordering::Relaxed);
         }
         let took = t.elapsed();
@@ -652,14 +653,14 @@ impl Shared {
         reject.respond(self, api, rec)
     }
 
-    /// Classifies off the reactor: a small request on the blocking pool in
-    /// the small lane (at most `pool_size` at once), a big one on a big-lane
-    /// thread, in the slot its caller holds.
-    async fn classify(&self, segments: Vec<(Role, String)>, big: bool) -> Result<(Verdict, f64), String> {
-        let _permit = match big {
-            true => None,
-            false => Some(self.permits.acquire().await.map_err(|e| e.to_string())?),
-        };
+    /// Classifies off the reactor: a big request (`big_slot`: its big-lane
+    /// slot) on a big-lane thread, a small one on the blocking pool in the
+    /// small lane (at most `pool_size` at once). The slot goes with the work.
+    async fn classify(
+        &self,
+        segments: Vec<(Role, String)>,
+        big_slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<(Verdict, f64), String> {
         let engine = self.engine();
         let threshold = engine.threshold;
         let cap = self.runtime.limits().max_input_bytes;
@@ -706,9 +707,17 @@ impl Shared {
             }
             best.ok_or_else(|| "nothing to classify".to_string())
         };
-        let verdict = match big {
-            true => lane::run(work).await?,
-            false => tokio::task::spawn_blocking(work).await.map_err(|e| format!("classifier task failed: {e}"))?,
+        let verdict = match big_slot {
+            Some(slot) => lane::run(slot, work).await?.0,
+            None => {
+                let slot = self.permits.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+                tokio::task::spawn_blocking(move || {
+                    let _slot = slot;
+                    work()
+                })
+                .await
+                .map_err(|e| format!("classifier task failed: {e}"))?
+            }
         }?;
         Ok((verdict, threshold))
     }
