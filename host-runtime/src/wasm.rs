@@ -340,12 +340,6 @@ impl WasmPool {
         Ok(())
     }
 
-    /// Linear memory held by the idle instances, in bytes.
-    pub fn idle_memory_bytes(&self) -> usize {
-        let idle = self.idle.lock().expect("pool lock");
-        idle.iter().map(|s| s.memory.data_size(&s.store)).sum()
-    }
-
     /// Replaces the idle instances whose linear memory grew above
     /// `max_bytes` with fresh ones and returns how many. A wasm memory grows
     /// with the largest input an instance classified and never shrinks, so
