@@ -34,12 +34,9 @@ pub(crate) async fn run<T: Send + 'static>(
 fn lower_priority() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        extern "C" {
-            fn nice(inc: std::ffi::c_int) -> std::ffi::c_int;
-        }
         // SAFETY: a plain syscall wrapper with no pointers.
         unsafe {
-            nice(10);
+            libc::nice(10);
         }
     }
 }

@@ -43,13 +43,10 @@ pub(crate) fn trim(engine: &Engine, retire_above: usize) -> Trimmed {
 fn release_free_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
         // SAFETY: malloc_trim takes no pointers and only walks glibc's own
         // arenas under their locks; it is safe to call from any thread.
         unsafe {
-            malloc_trim(0);
+            libc::malloc_trim(0);
         }
     }
 }
