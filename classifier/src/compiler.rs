@@ -913,8 +913,8 @@ fn build_data(
     rules: Vec<Rule>,
     cases: Vec<Case>,
 ) -> PackData {
-    // Single-word terms in byte order (the order the loader checks and the
-    // anchored automaton numbers them in), phrases in byte order too.
+    // Single-word terms in byte order (the order the loader checks and
+    // numbers the anchored patterns in), phrases in byte order too.
     let token_postings = tables.tokens.into_values().map(|p| p.into_iter().collect()).collect();
     let phrases = tables
         .phrases

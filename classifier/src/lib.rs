@@ -15,8 +15,8 @@
 //!    `docs/pack-format.md` for the format.
 //! 2. A [`PackCompiler`] validates it (errors are values with a stable code,
 //!    file, line and column) and compiles it into a [`Pack`]: lexicon terms
-//!    in two aho-corasick automata (word-led and symbol-led terms), rules as
-//!    condition trees.
+//!    in a term table (each distinct term once), rules as condition trees.
+//!    Loading builds two byte tries from it (word-led and symbol-led terms).
 //! 3. [`Pack::to_bytes`] / [`Pack::from_bytes`] write and verify the compiled
 //!    form (magic, format version, checksum).
 //! 4. [`Pack::classify`] normalises the text into projections
@@ -48,6 +48,7 @@ pub mod normalize;
 mod pack;
 pub mod segment;
 mod term_table;
+mod trie;
 mod verdict;
 
 #[cfg(feature = "compiler")]

@@ -1,15 +1,14 @@
 //! Tokenising projections and finding lexicon occurrences ("hits").
 //!
-//! Single-word terms live in an `fst` map (one walk per token finds exact
-//! and prefix terms at once); phrases and symbolic terms in one aho-corasick
-//! automaton run over each projection. Every hit is placed in one shared
+//! Single-word terms and word-led phrases live in one byte trie, walked from
+//! each token start (one walk finds exact and prefix terms at once);
+//! symbol-led terms in a second trie, walked from each byte they can start
+//! with. Typo-tolerant terms are compared with each word directly. Every hit is placed in one shared
 //! coordinate system: byte offsets in the original text, and token indices
 //! of the `text` projection, so proximity works across projections.
 
 use crate::normalize::{is_unspaced_script, is_word_char, Projection, ProjectionKind};
 use crate::pack::{Pack, Pattern, Posting};
-use aho_corasick::automaton::Automaton;
-use aho_corasick::Anchored;
 use std::ops::Range;
 
 /// Terms shorter than this (in characters) are never matched fuzzily:
@@ -222,11 +221,9 @@ impl Pack {
                 if deob && !reaches_change[ti] {
                     continue;
                 }
-                if let Some(nfa) = &self.anchored {
-                    walk_anchored(nfa, text, s, &mut |pid, end| {
-                        report(text, &self.anchored_patterns[pid], s, end, &mut add)
-                    });
-                }
+                self.anchored.walk(text.as_bytes(), s, &mut |pid, end| {
+                    report(text, &self.anchored_patterns[pid], s, end, &mut add)
+                });
                 let word = &text[s..e];
                 if !(deob && t.flags == 0) {
                     self.lookup_fuzzy(word, &mut |p: &Posting| add(p, s, e));
@@ -237,13 +234,11 @@ impl Pack {
                     }
                 }
             }
-            if let Some(nfa) = &self.floating {
-                for (s, &b) in text.as_bytes().iter().enumerate() {
-                    if self.floating_first[b as usize] {
-                        walk_anchored(nfa, text, s, &mut |pid, end| {
-                            report(text, &self.floating_patterns[pid], s, end, &mut add)
-                        });
-                    }
+            for (s, &b) in text.as_bytes().iter().enumerate() {
+                if self.floating_first[b as usize] {
+                    self.floating.walk(text.as_bytes(), s, &mut |pid, end| {
+                        report(text, &self.floating_patterns[pid], s, end, &mut add)
+                    });
                 }
             }
         }
@@ -303,33 +298,6 @@ impl Pack {
             }
             if within_one_edit(word, &t.text) {
                 t.postings.iter().for_each(&mut *found);
-            }
-        }
-    }
-}
-
-/// Walks `nfa` anchored at byte `s` of `text` and calls `found(pattern,
-/// end)` for every term that starts exactly at `s`. The walk dies as soon as
-/// no term continues this way.
-fn walk_anchored(nfa: &aho_corasick::nfa::contiguous::NFA, text: &str, s: usize, found: &mut dyn FnMut(usize, usize)) {
-    let mut sid = nfa.start_state(Anchored::Yes).expect("NFAs support anchored searches");
-    for (k, &b) in text.as_bytes()[s..].iter().enumerate() {
-        sid = nfa.next_state(Anchored::Yes, sid, b);
-        if !nfa.is_special(sid) {
-            continue;
-        }
-        if nfa.is_dead(sid) {
-            break;
-        }
-        if nfa.is_match(sid) {
-            let end = s + k + 1;
-            for i in 0..nfa.match_len(sid) {
-                let pid = nfa.match_pattern(sid, i);
-                // A state also holds the terms that are suffixes of its own:
-                // those start later and are found from their own start.
-                if end - nfa.pattern_len(pid) == s {
-                    found(pid.as_usize(), end);
-                }
             }
         }
     }

@@ -17,9 +17,13 @@
 //! phrases' lexicon memberships (postings, which name their term by index),
 //! the rules and the cases.
 //!
-//! The aho-corasick automata are not stored; they are rebuilt at load from
-//! the term table: the single-word terms (stored in byte order, which the
-//! loader checks rather than sorts) and the phrases.
+//! The term automata are not stored; they are rebuilt at load from the term
+//! table, never from stored automaton bytes, so a hand-made pack with a valid
+//! checksum cannot make the loader build anything the compiler would not:
+//! two byte tries (`crate::trie`), one of the single-word terms (stored in
+//! byte order, which the loader checks rather than sorts) and the phrases
+//! that start with a word character, one of the symbol-led phrases. A trie
+//! builds in one pass over its sorted keys.
 //!
 //! Versions: 4 stores a phrase's text only in the term table (3 repeated it
 //! in the phrase, a quarter of the default pack's bytes).
@@ -29,6 +33,7 @@ use crate::error::{Error, ErrorCode};
 use crate::normalize::{Normalizer, Steps};
 use crate::segment::RoleSet;
 use crate::term_table::TermTable;
+use crate::trie::Trie;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -160,7 +165,7 @@ pub struct Posting {
     pub prefix: bool,
 }
 
-/// A multi-token or symbolic term, matched by the automaton. Its text is
+/// A multi-token or symbolic term, matched by a term trie. Its text is
 /// the term its postings name (all the same one, checked at load).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phrase {
@@ -237,7 +242,7 @@ pub(crate) struct PackData {
 
 /// A compiled, loaded pack: immutable, cheap to share, ready to classify.
 ///
-/// Loading rebuilds the term automata (tens of milliseconds for the default
+/// Loading rebuilds the term tries (a few milliseconds for the default
 /// pack's ~19,000 terms), so load once and reuse.
 ///
 /// ```
@@ -260,13 +265,13 @@ pub struct Pack {
     /// longer cannot be one edit away from any of them.
     /// Every term that starts with a word character (single words from the
     /// term table, and phrases), searched anchored at each token start.
-    pub(crate) anchored: Option<aho_corasick::nfa::contiguous::NFA>,
+    pub(crate) anchored: Trie,
     pub(crate) anchored_patterns: Vec<Pattern>,
     /// The most tokens any anchored term spans.
     pub(crate) anchored_max_tokens: usize,
     /// Terms that start with a symbol (`\boxed{`, `<think>`), searched
     /// anchored at every byte that one of them starts with.
-    pub(crate) floating: Option<aho_corasick::nfa::contiguous::NFA>,
+    pub(crate) floating: Trie,
     pub(crate) floating_patterns: Vec<Pattern>,
     /// `floating_first[b]`: some floating term starts with byte `b`.
     pub(crate) floating_first: [bool; 256],
@@ -283,7 +288,7 @@ pub(crate) struct FuzzyTerm {
     pub postings: Vec<Posting>,
 }
 
-/// A pattern of one of the automata: its lexicon memberships and whether a
+/// A pattern of one of the term tries: its lexicon memberships and whether a
 /// match must end at a word boundary (prefix postings need not).
 #[derive(Clone, Debug)]
 pub(crate) struct Pattern {
@@ -307,10 +312,10 @@ fn corrupt(msg: impl Into<String>) -> Error {
 }
 
 /// Checks that the single-word terms are in strictly increasing byte order,
-/// one term per entry: the anchored automaton numbers them in that order,
+/// one term per entry: the anchored patterns are numbered in that order,
 /// and the compiler writes them so (its token table is a `BTreeMap`). A
 /// compiled pack may be hand-made with a valid checksum, so this is checked
-/// here rather than trusted; nothing is sorted at load.
+/// here rather than trusted.
 fn check_token_order(data: &PackData) -> Result<(), Error> {
     let mut prev: Option<&[u8]> = None;
     for postings in &data.token_postings {
@@ -376,17 +381,13 @@ fn tokens_and_chars(term: &[u8]) -> (usize, usize) {
     }
 }
 
-/// Builds one automaton. No prefilter: the matcher only walks it anchored,
-/// state by state, and never searches with it.
-fn automaton(keys: &[&[u8]]) -> Result<Option<aho_corasick::nfa::contiguous::NFA>, Error> {
-    if keys.is_empty() {
-        return Ok(None);
-    }
-    let nfa = aho_corasick::nfa::contiguous::Builder::new()
-        .prefilter(false)
-        .build(keys)
-        .map_err(|e| Error::new(ErrorCode::LimitExceeded, format!("term automaton: {e}")))?;
-    Ok(Some(nfa))
+/// The trie of `keys`, numbered in the order given: sorted by text, then
+/// number (two patterns may share a text: a single word and a phrase, or
+/// two phrases that differ in their right boundary).
+fn trie(keys: &[&[u8]]) -> Trie {
+    let mut sorted: Vec<(&[u8], u32)> = keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+    sorted.sort_unstable();
+    Trie::new(&sorted)
 }
 
 impl Pack {
@@ -425,7 +426,7 @@ impl Pack {
         check_token_order(&data)?;
         let fuzzy_terms = fuzzy_terms(&data);
         // Single-word terms, in key order, then the phrases that start with a
-        // word character make the anchored automaton.
+        // word character make the anchored trie.
         let mut anchored_keys: Vec<&[u8]> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
         let mut anchored_patterns = Vec::with_capacity(anchored_keys.capacity());
         for postings in &data.token_postings {
@@ -446,17 +447,16 @@ impl Pack {
                 floating_patterns.push(pattern);
             }
         }
-        // The anchored automaton is walked byte by byte from each token start
-        // (see `matcher`); a contiguous NFA keeps that walk tight. A DFA walked
-        // ~40% fewer instructions on the corpus but took ~70 ms to build per
-        // pack load (callgrind), so it is not used.
-        let anchored = automaton(&anchored_keys)?;
-        // Symbol-led terms are walked like word-led ones, from each byte they
-        // can start with: most bytes of a text are letters, so a table test
-        // skips them, where an unanchored search walks every byte through the
-        // automaton (callgrind, 1.9 MB of corpus: that search was 7% of all
-        // instructions).
-        let floating = automaton(&floating_keys)?;
+        // Both tries are walked byte by byte from each start (see `matcher`):
+        // the anchored one from each token start, the floating one from each
+        // byte a symbol-led term can start with (most bytes of a text are
+        // letters, so a table test skips them; an unanchored search walked
+        // every byte and was 7% of all instructions on 1.9 MB of corpus).
+        // A trie builds in one pass over the sorted keys; the aho-corasick
+        // NFAs used before spent ~84% of a pack load building failure
+        // transitions that an anchored walk never follows (callgrind).
+        let anchored = trie(&anchored_keys);
+        let floating = trie(&floating_keys);
         let mut anchored_max_tokens = 1;
         let mut longest = 0;
         for k in &anchored_keys {

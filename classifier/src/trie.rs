@@ -1,0 +1,223 @@
+//! A byte trie of the lexicon terms, built in one linear pass from keys in
+//! byte order and walked anchored from a start position.
+//!
+//! The matcher only ever asks one question of its term automata: which
+//! terms are a prefix of `text[s..]`? A trie answers that directly, and
+//! because the keys arrive sorted its nodes are created in depth-first order
+//! with each node's children in byte order: no hashing, no failure links,
+//! no minimisation. Building the default pack's tries costs about a tenth of
+//! the aho-corasick NFAs they replace (which compute failure transitions the
+//! anchored walk never follows), and walking them costs the same.
+//!
+//! Layout: node `n`'s children are `bytes[child[n]..child[n + 1]]` (sorted)
+//! with targets in `next`; nodes with many children (and the root) also get
+//! a 256-entry row in `dense` so the walk looks them up in one step. Node 0
+//! is the root; a target of 0 means "no transition" (nothing leads back to
+//! the root). Node `n` ends the keys `ids[ends[n]..ends[n + 1]]`.
+//!
+//! ```ignore
+//! let t = Trie::new(&[(b"ab".as_slice(), 0), (b"abc".as_slice(), 1)]);
+//! let mut seen = Vec::new();
+//! t.walk(b"abcd", 0, &mut |id, end| seen.push((id, end)));
+//! assert_eq!(seen, [(0, 2), (1, 3)]);
+//! ```
+
+/// Nodes with more children than this get a dense row.
+const DENSE_MIN: usize = 8;
+
+/// A trie of byte-string keys, each with an id.
+#[derive(Clone, Debug)]
+pub(crate) struct Trie {
+    child: Vec<u32>,
+    bytes: Vec<u8>,
+    next: Vec<u32>,
+    /// `dense_row[n]`: the row of node `n` in `dense`, or `u32::MAX`.
+    dense_row: Vec<u32>,
+    dense: Vec<u32>,
+    ends: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl Trie {
+    /// Builds the trie of `keys`, which must be sorted by key bytes, then id
+    /// (equal keys share a node and are reported in that order). Empty keys
+    /// are never reported (the loader rejects empty terms).
+    pub(crate) fn new(keys: &[(&[u8], u32)]) -> Trie {
+        debug_assert!(keys.windows(2).all(|w| w[0] <= w[1]), "keys are sorted");
+        let total: usize = keys.iter().map(|(k, _)| k.len()).sum();
+        // Pass 1: one edge (parent, byte) per new node, in creation order
+        // (node i + 1 is the target of edge i), and each key's last node.
+        let mut parent: Vec<u32> = Vec::with_capacity(total);
+        let mut edge_byte: Vec<u8> = Vec::with_capacity(total);
+        let mut key_node: Vec<u32> = Vec::with_capacity(keys.len());
+        let mut path: Vec<u32> = vec![0];
+        let mut prev: &[u8] = &[];
+        for &(k, _) in keys {
+            let lcp = prev.iter().zip(k).take_while(|(a, b)| a == b).count();
+            path.truncate(lcp + 1);
+            for &b in &k[lcp..] {
+                parent.push(*path.last().expect("the path holds the root"));
+                edge_byte.push(b);
+                path.push(parent.len() as u32);
+            }
+            key_node.push(*path.last().expect("the path holds the root"));
+            prev = k;
+        }
+        let nodes = parent.len() + 1;
+        // Pass 2: edges grouped by parent (a counting sort keeps each
+        // parent's children in creation order, which is byte order).
+        let mut child = vec![0u32; nodes + 1];
+        for &p in &parent {
+            child[p as usize + 1] += 1;
+        }
+        for i in 1..child.len() {
+            child[i] += child[i - 1];
+        }
+        let mut fill = child.clone();
+        let mut bytes = vec![0u8; parent.len()];
+        let mut next = vec![0u32; parent.len()];
+        for (e, (&p, &b)) in parent.iter().zip(&edge_byte).enumerate() {
+            let at = fill[p as usize] as usize;
+            bytes[at] = b;
+            next[at] = e as u32 + 1;
+            fill[p as usize] += 1;
+        }
+        let mut dense_row = vec![u32::MAX; nodes];
+        let mut dense = Vec::new();
+        for n in 0..nodes {
+            let (lo, hi) = (child[n] as usize, child[n + 1] as usize);
+            if n == 0 || hi - lo > DENSE_MIN {
+                dense_row[n] = (dense.len() / 256) as u32;
+                let row = dense.len();
+                dense.resize(row + 256, 0);
+                for i in lo..hi {
+                    dense[row + bytes[i] as usize] = next[i];
+                }
+            }
+        }
+        // Key ids by end node: key nodes never decrease in sorted key order
+        // (a later key either repeats the last one or creates new nodes).
+        let mut ends = vec![0u32; nodes + 1];
+        let mut ids = Vec::with_capacity(keys.len());
+        for (&(k, id), &n) in keys.iter().zip(&key_node) {
+            if !k.is_empty() {
+                ends[n as usize + 1] += 1;
+                ids.push(id);
+            }
+        }
+        for i in 1..ends.len() {
+            ends[i] += ends[i - 1];
+        }
+        Trie { child, bytes, next, dense_row, dense, ends, ids }
+    }
+
+    /// Calls `found(id, end)` for every key that is a prefix of `text[s..]`
+    /// (`end` is `s` plus its length), shortest first; keys of equal text in
+    /// id order.
+    #[inline]
+    pub(crate) fn walk(&self, text: &[u8], s: usize, found: &mut dyn FnMut(usize, usize)) {
+        let mut node = 0usize;
+        for (k, &b) in text.get(s..).unwrap_or_default().iter().enumerate() {
+            node = self.step(node, b);
+            if node == 0 {
+                return;
+            }
+            let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
+            for &id in &self.ids[lo..hi] {
+                found(id as usize, s + k + 1);
+            }
+        }
+    }
+
+    /// The target of `node` on byte `b`, or 0.
+    #[inline]
+    fn step(&self, node: usize, b: u8) -> usize {
+        let row = self.dense_row[node];
+        if row != u32::MAX {
+            return self.dense[row as usize * 256 + b as usize] as usize;
+        }
+        let (lo, hi) = (self.child[node] as usize, self.child[node + 1] as usize);
+        for i in lo..hi {
+            let c = self.bytes[i];
+            if c == b {
+                return self.next[i] as usize;
+            }
+            if c > b {
+                break;
+            }
+        }
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every (id, end) a naive prefix test finds, in the walk's order.
+    fn naive(keys: &[(&[u8], u32)], text: &[u8], s: usize) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = keys
+            .iter()
+            .filter(|(k, _)| !k.is_empty() && text[s..].starts_with(k))
+            .map(|&(k, id)| (id as usize, s + k.len()))
+            .collect();
+        out.sort_by_key(|&(id, end)| (end, id));
+        out
+    }
+
+    fn walk(t: &Trie, text: &[u8], s: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        t.walk(text, s, &mut |id, end| out.push((id, end)));
+        out
+    }
+
+    #[test]
+    fn matches_every_prefix_key_in_end_order() {
+        let mut keys: Vec<(&[u8], u32)> = vec![
+            (b"a", 3),
+            (b"ab", 0),
+            (b"abc", 1),
+            (b"abd", 2),
+            (b"b", 4),
+            (b"system prompt", 5),
+            (b"system", 6),
+            (b"system", 9),
+            ("syst\u{e8}me".as_bytes(), 7),
+            (b"\\boxed{", 8),
+        ];
+        keys.sort();
+        let t = Trie::new(&keys);
+        let texts: [&[u8]; 5] =
+            [b"abcd", b"abd ab", b"the system prompt here", "syst\u{e8}me".as_bytes(), b"x\\boxed{1}"];
+        for text in texts {
+            for s in 0..=text.len() {
+                assert_eq!(walk(&t, text, s), naive(&keys, text, s), "{:?} at {s}", String::from_utf8_lossy(text));
+            }
+        }
+        assert_eq!(walk(&t, b"the system prompt", 4), [(6, 10), (9, 10), (5, 17)]);
+    }
+
+    #[test]
+    fn dense_nodes_and_all_bytes() {
+        // The root and a node with every byte as a child take the dense path;
+        // a node with a few children the sparse one.
+        let owned: Vec<Vec<u8>> =
+            (0..=255u8).flat_map(|b| [vec![b'q', b], vec![b, b'x'], vec![b, b'x', b'y']]).collect();
+        let mut keys: Vec<(&[u8], u32)> = owned.iter().enumerate().map(|(i, k)| (k.as_slice(), i as u32)).collect();
+        keys.sort();
+        let t = Trie::new(&keys);
+        let text: Vec<u8> = (0..=255u8).chain([b'q', 0xff, b'x', b'y']).collect();
+        for s in 0..=text.len() {
+            assert_eq!(walk(&t, &text, s), naive(&keys, &text, s));
+        }
+    }
+
+    #[test]
+    fn empty() {
+        let t = Trie::new(&[]);
+        assert!(walk(&t, b"anything", 0).is_empty());
+        let t = Trie::new(&[(b"", 0), (b"a", 1)]);
+        assert_eq!(walk(&t, b"a", 0), [(1, 1)]);
+        assert!(walk(&t, b"a", 5).is_empty());
+    }
+}
