@@ -7,7 +7,8 @@
 //! with each node's children in byte order: no hashing, no failure links,
 //! no minimisation. Building the default pack's tries costs about a tenth of
 //! the aho-corasick NFAs they replace (which compute failure transitions the
-//! anchored walk never follows), and walking them costs the same.
+//! anchored walk never follows), and classifying the corpus costs within 1%
+//! of the instructions it took with them (callgrind).
 //!
 //! Layout: node `n`'s children are `bytes[child[n]..child[n + 1]]` (sorted)
 //! with targets in `next`; nodes with many children (and the root) also get
@@ -22,8 +23,11 @@
 //! assert_eq!(seen, [(0, 2), (1, 3)]);
 //! ```
 
-/// Nodes with more children than this get a dense row.
-const DENSE_MIN: usize = 8;
+/// Nodes with more children than this get a dense row. Callgrind, default
+/// pack and 1.8 MB of corpus (classify instructions, dense rows): above 2
+/// children, +0.3% and 3,164 rows (3 MiB); above 4, +0.8% and 884; above 8,
+/// +1.8% and 244; above 16, +4.2%, all against the aho-corasick NFA.
+const DENSE_MIN: usize = 4;
 
 /// A trie of byte-string keys, each with an id.
 #[derive(Clone, Debug)]
