@@ -4,6 +4,7 @@ use crate::condition::{self, Expr, NameRef};
 use crate::error::closest;
 use crate::error::{Error, ErrorCode, Errors, Location};
 use crate::eval;
+use crate::lexical::{Blend, LexicalModel};
 use crate::matcher::{deletions, tokenize, FUZZY_MIN_CHARS};
 use crate::named::{self, NameError, Names};
 use crate::normalize::{is_unspaced_script, is_word_char, Normalizer, Steps};
@@ -104,6 +105,7 @@ impl Default for Limits {
 #[derive(Clone, Debug, Default)]
 pub struct PackCompiler {
     limits: Limits,
+    without_model: bool,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +122,31 @@ struct PackToml {
     /// Named conditions that rules use by name (see [`crate::named`]).
     #[serde(default)]
     conditions: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// The lexical model blended with the rules.
+    model: Option<Spanned<ModelToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelToml {
+    /// The model file, written by `distillguard fit`.
+    file: Spanned<String>,
+    /// The model's share of a category's score ([`crate::lexical::Blend`]).
+    share: Spanned<f64>,
+    /// From this probability of extraction on, the model reports evidence.
+    evidence_from: Spanned<f64>,
+}
+
+/// A model file as `distillguard fit` writes it ([`LexicalModel::to_source`]).
+/// Fields other than these (how it was fitted) are for people.
+#[derive(Deserialize)]
+struct ModelFile {
+    buckets: u32,
+    window: u32,
+    bias: Vec<f64>,
+    scale: f64,
+    /// The `i8` weights, base64.
+    weights: String,
 }
 
 #[derive(Deserialize)]
@@ -258,6 +285,13 @@ impl PackCompiler {
     /// Sets the limits.
     pub fn limits(mut self, limits: Limits) -> PackCompiler {
         self.limits = limits;
+        self
+    }
+
+    /// Compiles without the `[model]` section (what `distillguard fit` does
+    /// before there is a model to read).
+    pub fn without_model(mut self) -> PackCompiler {
+        self.without_model = true;
         self
     }
 
@@ -443,13 +477,60 @@ impl PackCompiler {
             ));
         }
 
+        let model = match &parsed.model {
+            Some(m) if !self.without_model => self.model(&mut cx, m.get_ref()),
+            _ => None,
+        };
+
         if !cx.errors.is_empty() {
             return Err(Errors(cx.errors));
         }
-        let data = build_data(meta, lexicons, tables, rules, cases);
+        let data = build_data(meta, lexicons, tables, rules, cases, model);
         let mut pack = Pack::from_data(data).map_err(|e| Errors(vec![e]))?;
         pack.warnings = warnings;
         Ok(pack)
+    }
+
+    /// Reads `[model]` and the model file it names.
+    fn model(&self, cx: &mut Ctx<'_>, m: &ModelToml) -> Option<LexicalModel> {
+        let blend = Blend { share: *m.share.get_ref(), evidence_from: *m.evidence_from.get_ref() };
+        if let Err(e) = blend.validate() {
+            cx.err(ErrorCode::BadWeight, "pack.toml", m.share.span().start..m.evidence_from.span().end, format!("[model]: {e}"));
+            return None;
+        }
+        let path = m.file.get_ref();
+        let Some(text) = cx.src.get(path) else {
+            cx.err(ErrorCode::MissingFile, "pack.toml", m.file.span(), format!("the model file `{path}` is not in the pack"))
+                .note = Some("fit one with `distillguard fit`, or remove the `[model]` section".into());
+            return None;
+        };
+        let file: ModelFile = match toml::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                cx.errors.push(toml_error(ErrorCode::Schema, path, text, &e));
+                return None;
+            }
+        };
+        let weights = match base64::Engine::decode(&base64::engine::general_purpose::STANDARD, file.weights.trim()) {
+            Ok(w) => w.into_iter().map(|b| b as i8).collect(),
+            Err(e) => {
+                cx.errors.push(Error::new(ErrorCode::Schema, format!("{path}: the weights are not base64: {e}")));
+                return None;
+            }
+        };
+        let model = LexicalModel {
+            buckets: file.buckets,
+            window: file.window,
+            bias: file.bias,
+            scale: file.scale,
+            weights,
+            blend,
+        };
+        if let Err(e) = model.validate() {
+            cx.errors.push(Error::new(ErrorCode::Schema, format!("{path}: {e}")));
+            return None;
+        }
+        Some(model)
     }
 
     fn meta(&self, cx: &mut Ctx<'_>, p: &PackSection) -> PackMeta {
@@ -912,6 +993,7 @@ fn build_data(
     tables: TermTables,
     rules: Vec<Rule>,
     cases: Vec<Case>,
+    model: Option<LexicalModel>,
 ) -> PackData {
     // Single-word terms in byte order (the order the loader checks and
     // numbers the anchored patterns in), phrases in byte order too.
@@ -931,7 +1013,7 @@ fn build_data(
         // Limits::max_terms and max_term_bytes keep the table far below 4 GiB.
         terms.push(t).expect("term table under 4 GiB");
     }
-    PackData { meta, lexicons, terms, token_postings, phrases, rules, cases }
+    PackData { meta, lexicons, terms, token_postings, phrases, rules, cases, model }
 }
 
 /// Reports a name in a condition (whose text starts at `base` in pack.toml)
@@ -997,5 +1079,31 @@ fn valid_rule_id(s: &str) -> bool {
                 && b.bytes().all(|c| c.is_ascii_digit())
         }
         None => false,
+    }
+}
+
+impl LexicalModel {
+    /// The model as the file `[model] file` names: TOML, weights in base64,
+    /// `about` (how it was fitted) first as comments.
+    ///
+    /// ```
+    /// use distillguard::lexical::{Blend, LexicalModel, CLASSES};
+    /// let m = LexicalModel { buckets: 64, window: 64, bias: vec![0.5; CLASSES], scale: 0.25,
+    ///     weights: vec![1; 64 * CLASSES], blend: Blend { share: 0.6, evidence_from: 0.3 } };
+    /// let text = m.to_source("fitted by hand");
+    /// assert!(text.starts_with("# fitted by hand"));
+    /// assert!(text.contains("buckets = 64"));
+    /// ```
+    pub fn to_source(&self, about: &str) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for line in about.lines() {
+            let _ = writeln!(out, "# {line}");
+        }
+        let bytes: Vec<u8> = self.weights.iter().map(|&w| w as u8).collect();
+        let bias: Vec<String> = self.bias.iter().map(|b| format!("{b:?}")).collect();
+        let _ = writeln!(out, "buckets = {}\nwindow = {}\nscale = {:?}\nbias = [{}]", self.buckets, self.window, self.scale, bias.join(", "));
+        let _ = writeln!(out, "weights = \"{}\"", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes));
+        out
     }
 }

@@ -41,6 +41,7 @@ mod compiler;
 pub mod condition;
 mod error;
 mod eval;
+pub mod lexical;
 pub mod matcher;
 #[cfg(feature = "compiler")]
 mod named;

@@ -195,6 +195,14 @@ impl Projection {
         self.offsets.partition_point(|&o| (o as usize) < offset)
     }
 
+    /// The byte offset in `text` of the first character that comes from at
+    /// or after byte `orig` of the original (`text.len()` if none does).
+    /// For in-order projections only (every one but the reversed).
+    pub fn offset_of_original(&self, orig: usize) -> usize {
+        let i = self.chars.partition_point(|c| (c.orig_start as usize) < orig);
+        self.offsets.get(i).map_or(self.text.len(), |&o| o as usize)
+    }
+
     /// Whether the characters' original ranges only move forward (every
     /// projection but the reversed one): then a run of characters starts
     /// where its first starts and ends where its last ends.

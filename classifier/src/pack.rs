@@ -15,7 +15,8 @@
 //! threshold first: the npm package reads them from there), the lexicons,
 //! the term table (each distinct term once), the single-word terms' and the
 //! phrases' lexicon memberships (postings, which name their term by index),
-//! the rules and the cases.
+//! the rules, the cases, and the lexical model if the pack has one
+//! ([`crate::lexical`]: its quantised weights, a few hundred kilobytes).
 //!
 //! The term automata are not stored; they are rebuilt at load from the term
 //! table, never from stored automaton bytes, so a hand-made pack with a valid
@@ -26,10 +27,12 @@
 //! builds in one pass over its sorted keys.
 //!
 //! Versions: 4 stores a phrase's text only in the term table (3 repeated it
-//! in the phrase, a quarter of the default pack's bytes).
+//! in the phrase, a quarter of the default pack's bytes); 5 adds the lexical
+//! model.
 
 use crate::condition::Expr;
 use crate::error::{Error, ErrorCode};
+use crate::lexical::LexicalModel;
 use crate::normalize::{Normalizer, Steps};
 use crate::segment::RoleSet;
 use crate::term_table::TermTable;
@@ -41,7 +44,7 @@ use std::fmt;
 /// Magic bytes at the start of every compiled pack.
 pub const MAGIC: &[u8; 8] = b"DGPACK\0\n";
 /// The compiled format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 24;
 
 /// What a prompt is.
@@ -238,6 +241,8 @@ pub(crate) struct PackData {
     pub phrases: Vec<Phrase>,
     pub rules: Vec<Rule>,
     pub cases: Vec<Case>,
+    /// The learned lexical score blended with the rules' (`[model]` in pack.toml).
+    pub model: Option<LexicalModel>,
 }
 
 /// A compiled, loaded pack: immutable, cheap to share, ready to classify.
@@ -419,6 +424,9 @@ impl Pack {
         if !unit(data.meta.threshold) || data.rules.iter().any(|r| !unit(r.weight)) {
             return Err(corrupt("a rule weight or the threshold is outside (0, 1]"));
         }
+        if let Some(model) = &data.model {
+            model.validate().map_err(|e| corrupt(format!("lexical model: {e}")))?;
+        }
         for rule in &data.rules {
             crate::eval::check_indices(&rule.when, lexicons).map_err(|()| {
                 corrupt(format!(
@@ -556,6 +564,15 @@ impl Pack {
         Ok(pack)
     }
 
+    /// The same pack without its lexical model: verdicts from the rules alone.
+    pub fn without_lexical_model(&self) -> Result<Pack, Error> {
+        let mut data = self.data.clone();
+        data.model = None;
+        let mut pack = Pack::from_data(data)?;
+        pack.warnings = self.warnings.clone();
+        Ok(pack)
+    }
+
     /// Metadata (name, version, threshold, steps).
     pub fn meta(&self) -> &PackMeta {
         &self.data.meta
@@ -574,6 +591,34 @@ impl Pack {
     /// The cases shipped with the pack.
     pub fn cases(&self) -> &[Case] {
         &self.data.cases
+    }
+
+    /// The lexical model's classes that count in a segment of `role`: benign,
+    /// and each category some rule of which reads that role.
+    pub(crate) fn lexical_classes(&self, role: crate::Role) -> u8 {
+        let mut classes = 1;
+        for (c, category) in Category::ALL.iter().enumerate() {
+            if self.data.rules.iter().any(|r| r.category == *category && r.roles.0 & role.bit() != 0) {
+                classes |= 1 << (c + 1);
+            }
+        }
+        classes
+    }
+
+    /// The lexical model blended with the rules, if the pack has one.
+    pub fn lexical_model(&self) -> Option<&LexicalModel> {
+        self.data.model.as_ref()
+    }
+
+    /// The windows of distinct feature buckets the lexical model reads in a
+    /// prompt, for fitting a model with `buckets` buckets (see
+    /// [`crate::lexical`]): the segments joined as [`Pack::classify_segments`]
+    /// joins them, projection 0 of the pack's normaliser, one window for the
+    /// whole text when `window` is `usize::MAX`.
+    pub fn lexical_features(&self, segments: &[crate::Segment<'_>], buckets: u32, window: usize) -> Vec<Vec<u32>> {
+        let text = crate::verdict::join_segments(segments).0;
+        let folded = self.normalizer.project(&text);
+        crate::lexical::windows(folded[0].text.as_bytes(), buckets, window)
     }
 
     /// Non-fatal findings from compilation (e.g. an unused lexicon).

@@ -61,9 +61,12 @@ pub struct Verdict {
     pub label: Label,
     /// The highest category score, rounded to 4 decimals.
     pub score: f64,
-    /// Score per category that has evidence (noisy-OR of its rule weights).
+    /// Score per category that has evidence: the noisy-OR of its rule
+    /// weights, blended with the pack's lexical model if it has one
+    /// ([`crate::lexical::Blend`]).
     pub categories: BTreeMap<Category, f64>,
-    /// One entry per fired rule, in pack order.
+    /// One entry per fired rule, in pack order, then the lexical model's
+    /// (`LEX-001`) when it reports evidence.
     pub evidence: Vec<Evidence>,
     /// Template fingerprint: stable when only the variable parts of a
     /// templated prompt change.
@@ -78,7 +81,7 @@ impl Verdict {
         serde_json::to_string(self).expect("verdicts always serialise")
     }
 
-    /// The category with the highest score, if any rule fired.
+    /// The category with the highest score, if any has evidence.
     pub fn top_category(&self) -> Option<Category> {
         // Ties go to the first category in `Category::ALL` order.
         let mut best: Option<(Category, f64)> = None;
@@ -163,22 +166,7 @@ impl Pack {
     /// assert_eq!(v.label, Label::Benign);
     /// ```
     pub fn classify_segments(&self, segments: &[Segment<'_>]) -> Verdict {
-        let mut text = String::with_capacity(segments.iter().map(|s| s.text.len() + SEGMENT_SEPARATOR.len()).sum());
-        let mut ranges = Vec::with_capacity(segments.len().max(1));
-        let mut roles = Vec::with_capacity(segments.len().max(1));
-        for (i, seg) in segments.iter().enumerate() {
-            if i > 0 {
-                text.push_str(SEGMENT_SEPARATOR);
-            }
-            let start = text.len();
-            text.push_str(seg.text);
-            ranges.push(start..text.len());
-            roles.push(seg.role);
-        }
-        if ranges.is_empty() {
-            ranges.push(0..0);
-            roles.push(Role::User);
-        }
+        let (text, ranges, roles) = join_segments(segments);
         self.classify_joined(&text, &ranges, Some(&roles))
     }
 
@@ -237,7 +225,41 @@ impl Pack {
             });
             fingerprint_hits.extend(w);
         }
-        let categories: BTreeMap<Category, f64> = keep.into_iter().map(|(c, miss)| (c, round4(1.0 - miss))).collect();
+        let mut rules: BTreeMap<Category, f64> = keep.into_iter().map(|(c, miss)| (c, 1.0 - miss)).collect();
+        if let Some(model) = &self.data.model {
+            let base = &scan.projections[0];
+            // Per segment, the classes its role counts (benign always).
+            let starts: Vec<(usize, u8)> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let role = roles.map_or(Role::User, |roles| roles[i]);
+                    (base.offset_of_original(r.start), self.lexical_classes(role))
+                })
+                .collect();
+            let lex = model.score(&base.text, &starts);
+            if lex.extraction >= model.blend.evidence_from {
+                rules.entry(lex.category).or_insert(0.0);
+                evidence.push(Evidence {
+                    rule: crate::lexical::EVIDENCE_ID.to_string(),
+                    category: lex.category,
+                    weight: round4(lex.extraction),
+                    spans: lex
+                        .words
+                        .iter()
+                        .map(|&(s, e)| {
+                            let (os, oe, _) = base.to_original(s, e);
+                            span_of(text, segments, roles, os, oe)
+                        })
+                        .collect(),
+                    via: "text".to_string(),
+                });
+            }
+            for score in rules.values_mut() {
+                *score = model.blend.combine(*score, lex.extraction);
+            }
+        }
+        let categories: BTreeMap<Category, f64> = rules.into_iter().map(|(c, s)| (c, round4(s))).collect();
         let score = categories.values().copied().fold(0.0, f64::max);
         let label = if score >= self.data.meta.threshold && score > 0.0 { Label::Extraction } else { Label::Benign };
         Verdict {
@@ -251,9 +273,37 @@ impl Pack {
     }
 }
 
+/// The text a segmented prompt is scanned as: the segments joined by
+/// [`SEGMENT_SEPARATOR`], with their byte ranges and roles (one empty user
+/// segment when there are none).
+pub(crate) fn join_segments(segments: &[Segment<'_>]) -> (String, Vec<Range<usize>>, Vec<Role>) {
+    let mut text = String::with_capacity(segments.iter().map(|s| s.text.len() + SEGMENT_SEPARATOR.len()).sum());
+    let mut ranges = Vec::with_capacity(segments.len().max(1));
+    let mut roles = Vec::with_capacity(segments.len().max(1));
+    for (i, seg) in segments.iter().enumerate() {
+        if i > 0 {
+            text.push_str(SEGMENT_SEPARATOR);
+        }
+        let start = text.len();
+        text.push_str(seg.text);
+        ranges.push(start..text.len());
+        roles.push(seg.role);
+    }
+    if ranges.is_empty() {
+        ranges.push(0..0);
+        roles.push(Role::User);
+    }
+    (text, ranges, roles)
+}
+
 /// A hit as a span of the original text; with segments, within its segment.
 fn span(text: &str, segments: &[Range<usize>], roles: Option<&[Role]>, h: &Hit) -> Span {
-    let (s, e) = (h.orig.0 as usize, h.orig.1 as usize);
+    span_of(text, segments, roles, h.orig.0 as usize, h.orig.1 as usize)
+}
+
+/// The byte range `s..e` of the original text as a span; with segments,
+/// within its segment.
+fn span_of(text: &str, segments: &[Range<usize>], roles: Option<&[Role]>, s: usize, e: usize) -> Span {
     match roles {
         None => Span { start: s, end: e, text: text[s..e].to_string(), segment: None, role: None },
         Some(roles) => {

@@ -349,24 +349,25 @@ fn forge(payload: &[u8]) -> Vec<u8> {
 #[test]
 fn hand_made_compiled_packs_are_refused_not_crashes() {
     let _g = serial();
-    // The last rule's condition and roles end the payload, before the empty case list.
+    // The last rule's condition and roles end the payload, before the empty
+    // case list and the absent lexical model.
     let src = pack(&[("\"a.txt\"", "alpha\nbeta gamma\n".into())], &["near(l0, l0, 5)".into()]);
     let payload = PackCompiler::new().compile(&src).unwrap().to_bytes()[24..].to_vec();
-    // near(l0, l0, 5): Near = 6, set [l0], set [l0], within 5, unordered; roles: all (31); then 0 cases.
-    assert!(payload.ends_with(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0]), "{:?}", &payload[payload.len() - 11..]);
-    let head = &payload[..payload.len() - 11];
+    // near(l0, l0, 5): Near = 6, set [l0], set [l0], within 5, unordered; roles: all (31); then 0 cases, no model.
+    assert!(payload.ends_with(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0, 0]), "{:?}", &payload[payload.len() - 12..]);
+    let head = &payload[..payload.len() - 12];
 
     // A million `not`s around it: refused while decoding, no stack overflow.
     let mut deep = head.to_vec();
     deep.extend(std::iter::repeat_n(2u8, 1_000_000));
-    deep.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0]);
+    deep.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0, 0]);
     let e = Pack::from_bytes(&forge(&deep)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::CorruptPack);
     // (postcard does not pass the message on: "nested deeper than 128 levels")
 
     // A distance the compiler would never write.
     let mut far = head.to_vec();
-    far.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 31, 0]);
+    far.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 31, 0, 0]);
     let e = Pack::from_bytes(&forge(&far)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::CorruptPack, "{e}");
 
@@ -374,9 +375,35 @@ fn hand_made_compiled_packs_are_refused_not_crashes() {
     for roles in [0u8, 32, 0xff] {
         let mut bad = head.to_vec();
         bad.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0]);
-        bad.extend_from_slice(&[roles, 0]); // postcard writes a u8 as its byte
+        bad.extend_from_slice(&[roles, 0, 0]); // postcard writes a u8 as its byte
         let e = Pack::from_bytes(&forge(&bad)).unwrap_err();
         assert_eq!(e.code(), ErrorCode::CorruptPack, "roles {roles}: {e}");
+    }
+
+    // A lexical model of the wrong shape: 100 buckets (not a power of two),
+    // or weights that do not fill its buckets.
+    for (buckets, weights) in [(100u8, 600usize), (64, 10)] {
+        let mut bad = head.to_vec();
+        bad.extend_from_slice(&[6, 1, 0, 0, 1, 0, 0, 5, 0, 31, 0]);
+        bad.push(1); // Some(model)
+        bad.extend_from_slice(&[buckets, 64]); // buckets, window (varints)
+        bad.push(6);
+        for _ in 0..6 {
+            bad.extend_from_slice(&0.0f64.to_le_bytes()); // bias
+        }
+        bad.extend_from_slice(&1.0f64.to_le_bytes()); // scale
+        let mut len = weights;
+        while len >= 0x80 {
+            bad.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        bad.push(len as u8);
+        bad.extend(std::iter::repeat_n(1u8, weights));
+        bad.extend_from_slice(&0.6f64.to_le_bytes()); // share
+        bad.extend_from_slice(&0.25f64.to_le_bytes()); // evidence_from
+        let e = Pack::from_bytes(&forge(&bad)).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CorruptPack, "{e}");
+        assert!(e.to_string().contains("lexical model"), "{e}");
     }
 
     // Every single-byte change anywhere in the payload: an error or a pack,

@@ -16,6 +16,7 @@
 pub mod demo;
 pub mod engine;
 pub mod evaluation;
+pub mod fit;
 pub mod input;
 pub mod module_cache;
 pub mod packs;

@@ -2,6 +2,7 @@
 //! file (verified on load), or the default pack embedded in this binary.
 
 use anyhow::{anyhow, bail, Context, Result};
+use distillguard::lexical::EVIDENCE_ID;
 use distillguard::{Error, ErrorCode, Errors, Location, Pack, PackCompiler, PackSource, MAGIC};
 use std::path::{Path, PathBuf};
 
@@ -103,7 +104,8 @@ pub fn compile_source(dir: &Path) -> Result<(PackSource, std::result::Result<Pac
 
 /// Selects rules by id (`SPL-001`), id prefix (`SPL`) or category
 /// (`system_prompt_leak`): what `--disable-rule` and the serve config's
-/// `[rules] disable` take. A selector that matches no rule is an `H008` error.
+/// `[rules] disable` take; `LEX-001` (or `LEX`) turns the lexical model off.
+/// A selector that matches no rule is an `H008` error.
 pub fn disable_rules(loaded: LoadedPack, selectors: &[String]) -> Result<LoadedPack> {
     if selectors.is_empty() {
         return Ok(loaded);
@@ -114,10 +116,15 @@ pub fn disable_rules(loaded: LoadedPack, selectors: &[String]) -> Result<LoadedP
             || r.id.split_once('-').is_some_and(|(p, _)| p == sel.trim_end_matches('-'))
             || r.category.as_str() == sel
     };
+    let has_model = loaded.pack.lexical_model().is_some();
+    let is_model = |sel: &str| has_model && (sel == EVIDENCE_ID || sel.trim_end_matches('-') == "LEX");
     for sel in selectors {
-        if !rules.iter().any(|r| matches(sel, r)) {
+        if !is_model(sel) && !rules.iter().any(|r| matches(sel, r)) {
             let mut known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
             known.extend(distillguard::Category::ALL.map(|c| c.as_str()));
+            if has_model {
+                known.push(EVIDENCE_ID);
+            }
             let hint = distillguard::closest(sel, &known).map_or(String::new(), |h| format!(" (did you mean `{h}`?)"));
             bail!(
                 "error[{}]: rule selector `{sel}` matches no rule of pack {}{hint}; a selector is a rule id, an id prefix such as `SPL`, or a category",
@@ -126,10 +133,13 @@ pub fn disable_rules(loaded: LoadedPack, selectors: &[String]) -> Result<LoadedP
             );
         }
     }
-    let pack = loaded
+    let mut pack = loaded
         .pack
         .without_rules(|r| selectors.iter().any(|s| matches(s, r)))
         .map_err(|e| anyhow!("{}", e.render(None)))?;
+    if selectors.iter().any(|s| is_model(s)) {
+        pack = pack.without_lexical_model().map_err(|e| anyhow!("{}", e.render(None)))?;
+    }
     let bytes = pack.to_bytes();
     Ok(LoadedPack { pack, bytes })
 }

@@ -103,7 +103,12 @@ impl PackHandle {
     }
 
     fn new(pack: Pack, files: BTreeMap<String, String>) -> PackHandle {
-        let descriptions = pack.rules().iter().map(|r| (r.id.clone(), r.description.clone())).collect();
+        let mut descriptions: HashMap<String, String> =
+            pack.rules().iter().map(|r| (r.id.clone(), r.description.clone())).collect();
+        if pack.lexical_model().is_some() {
+            descriptions
+                .insert(distillguard::lexical::EVIDENCE_ID.into(), distillguard::lexical::EVIDENCE_DESCRIPTION.into());
+        }
         PackHandle { pack, files, descriptions }
     }
 

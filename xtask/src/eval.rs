@@ -33,6 +33,17 @@ fn jsonl_in(dir: &str) -> Vec<String> {
     v
 }
 
+/// The labelled sets the pack's authors have seen (and the lexical model is
+/// fitted on): the shared corpus, the generalisation set, the probe rounds and
+/// the public tuning sets. Never the held-out ones.
+pub fn seen_sets() -> Vec<String> {
+    let mut v = jsonl_in("tests/data/corpus");
+    v.push("tests/data/generalisation.jsonl".to_string());
+    v.extend(jsonl_in("tests/data/probes"));
+    v.extend(jsonl_in("tests/data/public").into_iter().filter(|f| f.starts_with("tests/data/public/tune")));
+    v
+}
+
 pub fn report() -> Result<(), String> {
     let corpus = jsonl_in("tests/data/corpus");
     let generalisation = vec!["tests/data/generalisation.jsonl".to_string()];

@@ -26,6 +26,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod edge;
 mod eval;
+mod fit;
 mod fuzz;
 mod web;
 
@@ -167,6 +168,7 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "test" => test(),
         "eval" => build().and_then(|()| eval::report()),
+        "fit" => build().and_then(|()| fit::fit()),
         "bench" => setup().and_then(|()| build()).and_then(|()| bench::bench(&root())),
         "js-artefacts" => edge::artefacts(&root()),
         "js" => edge::artefacts(&root()).and_then(|()| edge::pack(&root())).map(|_| ()),
@@ -175,7 +177,7 @@ fn main() -> ExitCode {
             let seconds = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(60);
             fuzz::fuzz(&root(), seconds)
         }
-        _ => Err("usage: cargo xtask <setup|test|eval|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>".to_string()),
+        _ => Err("usage: cargo xtask <setup|test|eval|fit|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod fit;
 pub mod export;
 pub mod serve;
 
@@ -37,6 +38,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Compile a pack directory into one verified binary file.
     Compile(compile::CompileArgs),
+    /// Fit the pack's lexical model on labelled JSONL and the pack's cases.
+    Fit(fit::FitArgs),
     /// Precision, recall, F1 and FPR on labelled JSONL (`text`, `label`, optional `category`).
     Eval(eval::EvalArgs),
     /// Verdicts that flip between two packs on JSONL prompts, with the rules behind each flip.
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::run(g, a),
         Command::Compile(a) => compile::run(g, a),
         Command::Eval(a) => eval::run(g, a),
+        Command::Fit(a) => fit::run(g, a),
         Command::Diff(a) => diff::run(g, a),
         Command::Explain(a) => explain::run(a),
         Command::Bench(a) => bench::run(g, a),

@@ -1,0 +1,476 @@
+//! The pack's learned lexical score: hashed byte n-grams of the folded text,
+//! a softmax over "benign" and the five categories.
+//!
+//! The rules say *why* a prompt is an extraction; what they miss is the
+//! register of a whole text (a document about a technique versus a request
+//! to perform it, a grader's template versus a data pipeline's), which
+//! hand-written exclusions only ever cover one shape at a time. A linear model
+//! over character n-grams, fitted on the pack's labelled data, sees it
+//! (notes/generalisation.md). The verdict blends the two (see
+//! [`Pack::classify`](crate::Pack::classify)) and reports the model as the
+//! evidence `LEX-001` with the words that weighed most.
+//!
+//! Features, the same in the fitter and the classifier ([`for_each_ngram`]):
+//!
+//! - the text is projection 0 of the pack's normaliser (folded, lowercased);
+//! - it is cut into windows of about [`LexicalModel::window`] bytes (a window
+//!   ends at the first ASCII whitespace at or after that length);
+//! - a word is a maximal run of non-whitespace bytes, read with one space on
+//!   each side; its byte n-grams of length 3 to 5 are hashed (FNV-1a, 32 bit)
+//!   into [`LexicalModel::buckets`] buckets;
+//! - a window's feature vector is binary (each bucket once), scaled to unit
+//!   length.
+//!
+//! Scoring is exact integer sums of `i8` weights, then a few IEEE operations
+//! and a polynomial `exp` written here: natively, in wasm and in browsers the
+//! same text gives the same bits.
+
+use crate::pack::Category;
+use serde::{Deserialize, Serialize};
+
+/// The classes of the model, in weight order: benign, then [`Category::ALL`].
+pub const CLASSES: usize = 1 + Category::ALL.len();
+
+/// Shortest and longest n-gram, in bytes.
+const MIN_N: usize = 3;
+const MAX_N: usize = 5;
+
+/// The id the model's evidence carries in verdicts.
+pub const EVIDENCE_ID: &str = "LEX-001";
+
+/// What the model's evidence means, for people (the rules' `description`).
+pub const EVIDENCE_DESCRIPTION: &str =
+    "The pack's lexical model: probability of extraction (weight) and the words whose character n-grams weigh most towards this category";
+
+/// At most this many words are reported as the model's evidence.
+const EVIDENCE_WORDS: usize = 6;
+
+/// A fitted model, as the pack stores it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LexicalModel {
+    /// Number of hash buckets (a power of two).
+    pub buckets: u32,
+    /// Bytes of folded text per window (at least 64).
+    pub window: u32,
+    /// Per class: the intercept.
+    pub bias: Vec<f64>,
+    /// Weights are `scale * q` with `q` the stored `i8`.
+    pub scale: f64,
+    /// Quantised weights, bucket-major: `weights[bucket * CLASSES + class]`.
+    pub weights: Vec<i8>,
+    /// How its probability joins the rules' scores (pack.toml `[model]`).
+    pub blend: Blend,
+}
+
+/// How the model's probability of extraction `p` joins a category's rule
+/// score `r` (the noisy-OR of its fired rules, 0 when none fired):
+/// `score = (1 - share) · r + share · p`.
+///
+/// With `share` above 1 − threshold, a model that is sure a text is benign
+/// outweighs rules on their own, and with `share` above the threshold, a
+/// model that is sure it is an extraction flags it on its own. The default
+/// pack sits between (0.6 with threshold 0.5): either source needs some
+/// support from the other.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Blend {
+    /// The model's share of a category's score, in [0, 1).
+    pub share: f64,
+    /// From this probability of extraction on, the model reports evidence
+    /// (`LEX-001`) and lends its category a score.
+    pub evidence_from: f64,
+}
+
+impl Default for Blend {
+    /// Share 0.6, evidence from 0.25.
+    fn default() -> Blend {
+        Blend { share: 0.6, evidence_from: 0.25 }
+    }
+}
+
+impl Blend {
+    /// The category score from its rule score `rules` and the model's
+    /// probability of extraction `p`.
+    ///
+    /// ```
+    /// use distillguard::lexical::Blend;
+    /// let b = Blend { share: 0.6, evidence_from: 0.25 };
+    /// assert!((b.combine(0.9, 0.1) - 0.42).abs() < 1e-12); // the model vetoes
+    /// assert!((b.combine(0.0, 0.9) - 0.54).abs() < 1e-12); // or flags alone when sure
+    /// ```
+    pub fn combine(&self, rules: f64, p: f64) -> f64 {
+        (1.0 - self.share) * rules + self.share * p
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if !(0.0..1.0).contains(&self.share) {
+            return Err(format!("share {} is outside [0, 1)", self.share));
+        }
+        if !(0.0..=1.0).contains(&self.evidence_from) {
+            return Err(format!("evidence_from {} is outside [0, 1]", self.evidence_from));
+        }
+        Ok(())
+    }
+}
+
+/// What the model says about one text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexicalScore {
+    /// Probability that the text is an extraction (the highest over windows).
+    pub extraction: f64,
+    /// The most probable category in that window.
+    pub category: Category,
+    /// Byte ranges (in the scored text) of the words that weighed most
+    /// towards that category, in text order.
+    pub words: Vec<(usize, usize)>,
+}
+
+/// Calls `f(window, bucket, word_start, word_end)` for every n-gram of
+/// `text` (see the module docs); windows are numbered from 0. A window also
+/// ends before the first word at or after each offset in `breaks` (sorted;
+/// segment starts), so no window spans two segments.
+///
+/// ```
+/// let mut grams = Vec::new();
+/// distillguard::lexical::for_each_ngram(b"ab cd", 1 << 10, usize::MAX, &[], |w, b, s, e| grams.push((w, b, s, e)));
+/// // " ab " and " cd ": two 3-grams and one 4-gram each.
+/// assert_eq!(grams.len(), 6);
+/// assert!(grams.iter().all(|g| g.0 == 0 && g.1 < 1 << 10));
+/// assert_eq!((grams[5].2, grams[5].3), (3, 5));
+/// ```
+pub fn for_each_ngram(
+    text: &[u8],
+    buckets: u32,
+    window: usize,
+    breaks: &[usize],
+    mut f: impl FnMut(usize, u32, usize, usize),
+) {
+    let mask = buckets.wrapping_sub(1);
+    let mut i = 0;
+    let mut win = 0;
+    let mut next_break = breaks.iter().copied().skip_while(|&b| b == 0).peekable();
+    let mut win_end = window_end(text, 0, window);
+    while i < text.len() {
+        if text[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let mut crossed = false;
+        while next_break.next_if(|&b| b <= i).is_some() {
+            crossed = true;
+        }
+        if i >= win_end || crossed {
+            win += 1;
+            win_end = window_end(text, i, window);
+        }
+        let start = i;
+        while i < text.len() && !text[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let word = &text[start..i];
+        // The word with a space on each side.
+        let len = word.len() + 2;
+        let byte = |k: usize| if k == 0 || k == len - 1 { b' ' } else { word[k - 1] };
+        for s in 0..len {
+            let mut h: u32 = 0x811c_9dc5;
+            for k in s..(s + MAX_N).min(len) {
+                h = (h ^ u32::from(byte(k))).wrapping_mul(0x0100_0193);
+                if k + 1 - s >= MIN_N {
+                    f(win, (h ^ (h >> 16)) & mask, start, i);
+                }
+            }
+        }
+    }
+}
+
+/// The end of the window starting at `start`: the first whitespace at or
+/// after `start + window`.
+fn window_end(text: &[u8], start: usize, window: usize) -> usize {
+    let mut e = start.saturating_add(window).min(text.len());
+    while e < text.len() && !text[e].is_ascii_whitespace() {
+        e += 1;
+    }
+    e
+}
+
+/// `exp(x)` from IEEE additions and multiplications only, so every host
+/// computes the same bits (library `exp`s differ in the last place).
+/// Relative error below 1e-15 on the range used here.
+fn exp(x: f64) -> f64 {
+    if x < -700.0 {
+        return 0.0;
+    }
+    let x = x.min(700.0);
+    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let k = (x * std::f64::consts::LOG2_E).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO; // |r| <= ln2 / 2
+    // Taylor series to r^13 / 13!: the remainder is below 1e-17 for |r| <= 0.35.
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for n in 1..=13 {
+        term = term * r / f64::from(n);
+        sum += term;
+    }
+    sum * f64::from_bits(((1023 + k as i64) as u64) << 52)
+}
+
+impl LexicalModel {
+    /// Checks the shape of a model read from a pack.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if !self.buckets.is_power_of_two() || !(64..=1 << 24).contains(&self.buckets) {
+            return Err(format!("{} buckets: need a power of two from 64 to 2^24", self.buckets));
+        }
+        if self.window < 64 {
+            return Err(format!("a window of {} bytes: need at least 64", self.window));
+        }
+        if self.weights.len() != self.buckets as usize * CLASSES {
+            return Err(format!("{} weights for {} buckets of {CLASSES} classes", self.weights.len(), self.buckets));
+        }
+        if self.bias.len() != CLASSES || !self.bias.iter().all(|b| b.is_finite() && b.abs() < 1e3) {
+            return Err(format!("need {CLASSES} finite intercepts"));
+        }
+        if !(self.scale.is_finite() && self.scale > 0.0 && self.scale < 1e3) {
+            return Err(format!("scale {} is not a small positive number", self.scale));
+        }
+        self.blend.validate()
+    }
+
+    /// Class probabilities of one window from its integer weight sums and
+    /// number of distinct buckets.
+    fn probabilities(&self, sums: &[i32; CLASSES], distinct: u32) -> [f64; CLASSES] {
+        let norm = self.scale / f64::from(distinct.max(1)).sqrt();
+        let mut logits = [0.0; CLASSES];
+        for c in 0..CLASSES {
+            logits[c] = self.bias[c] + norm * f64::from(sums[c]);
+        }
+        softmax(&logits)
+    }
+
+    /// Scores `text` (projection 0 of the pack's normaliser): the window
+    /// most likely to be an extraction, its category and its heaviest words.
+    ///
+    /// `segments` are the segments' starts in `text` (sorted, the first at 0)
+    /// with the classes that count in each (bit `c` for class `c`, in
+    /// [`CLASSES`] order; the pack's `[roles]`): no window spans two segments,
+    /// and a window's probability of extraction sums only the categories its
+    /// segment counts. Empty `segments`: one segment where every class counts.
+    pub fn score(&self, text: &str, segments: &[(usize, u8)]) -> LexicalScore {
+        let bytes = text.as_bytes();
+        let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
+        let mut best: Option<(usize, f64, usize)> = None;
+        for (window, sums, distinct, first) in self.window_sums(bytes, &breaks, None).0 {
+            let allowed = match segments.partition_point(|s| s.0 <= first) {
+                0 => segments.first().map_or(u8::MAX, |s| s.1),
+                i => segments[i - 1].1,
+            };
+            let p = self.probabilities(&sums, distinct);
+            let mut extraction = 0.0;
+            let mut top: Option<usize> = None;
+            for c in 1..CLASSES {
+                if allowed & (1 << c) != 0 {
+                    extraction += p[c];
+                    if top.is_none_or(|t| p[c] > p[t]) {
+                        top = Some(c);
+                    }
+                }
+            }
+            if let Some(c) = top {
+                if best.is_none_or(|(_, b, _)| extraction > b) {
+                    best = Some((window, extraction, c));
+                }
+            }
+        }
+        let Some((window, extraction, c)) = best else {
+            return LexicalScore { extraction: 0.0, category: Category::ALL[0], words: Vec::new() };
+        };
+        let words = self.heaviest_words(bytes, &breaks, window, c);
+        LexicalScore { extraction, category: Category::ALL[c - 1], words }
+    }
+
+    /// Per window: the weight sums of its distinct buckets, their number and
+    /// where its first word starts. With `only` a window index, also the
+    /// n-grams of that window as (bucket, word start, word end), first
+    /// occurrences only.
+    #[allow(clippy::type_complexity)]
+    fn window_sums(
+        &self,
+        bytes: &[u8],
+        breaks: &[usize],
+        only: Option<usize>,
+    ) -> (Vec<(usize, [i32; CLASSES], u32, usize)>, Vec<(u32, usize, usize)>) {
+        let mut seen = vec![0u64; (self.buckets as usize).div_ceil(64)];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut out: Vec<(usize, [i32; CLASSES], u32, usize)> = Vec::new();
+        let mut grams = Vec::new();
+        let mut current = usize::MAX;
+        for_each_ngram(bytes, self.buckets, self.window as usize, breaks, |win, bucket, s, e| {
+            if only.is_some_and(|w| w != win) {
+                return;
+            }
+            if win != current {
+                for t in touched.drain(..) {
+                    seen[t as usize / 64] = 0;
+                }
+                out.push((win, [0; CLASSES], 0, s));
+                current = win;
+            }
+            let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
+            if seen[word] & bit != 0 {
+                return;
+            }
+            seen[word] |= bit;
+            touched.push(bucket);
+            let last = out.last_mut().expect("pushed above");
+            let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
+            for (s, &w) in last.1.iter_mut().zip(row) {
+                *s += i32::from(w);
+            }
+            last.2 += 1;
+            if only.is_some() {
+                grams.push((bucket, s, e));
+            }
+        });
+        (out, grams)
+    }
+
+    /// The words of `window` whose n-grams weigh most towards class `c`
+    /// against benign, in text order.
+    fn heaviest_words(&self, bytes: &[u8], breaks: &[usize], window: usize, c: usize) -> Vec<(usize, usize)> {
+        let (_, grams) = self.window_sums(bytes, breaks, Some(window));
+        let mut words: Vec<((usize, usize), i32)> = Vec::new();
+        for (bucket, s, e) in grams {
+            let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
+            let d = i32::from(row[c]) - i32::from(row[0]);
+            match words.last_mut() {
+                Some((span, total)) if *span == (s, e) => *total += d,
+                _ => words.push(((s, e), d)),
+            }
+        }
+        // The same word twice counts once, at its first place.
+        words.sort_by_key(|&((s, _), _)| s);
+        let mut ranked: Vec<((usize, usize), i32)> = Vec::new();
+        for (span, d) in words {
+            if d > 0 && !ranked.iter().any(|(o, _)| bytes[o.0..o.1] == bytes[span.0..span.1]) {
+                ranked.push((span, d));
+            }
+        }
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(EVIDENCE_WORDS);
+        let mut spans: Vec<(usize, usize)> = ranked.into_iter().map(|(s, _)| s).collect();
+        spans.sort_unstable();
+        spans
+    }
+}
+
+/// The softmax of `logits`.
+fn softmax(logits: &[f64; CLASSES]) -> [f64; CLASSES] {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut p = [0.0; CLASSES];
+    let mut total = 0.0;
+    for c in 0..CLASSES {
+        p[c] = exp(logits[c] - max);
+        total += p[c];
+    }
+    for v in &mut p {
+        *v /= total;
+    }
+    p
+}
+
+/// The distinct buckets of each window of `text` (sorted), for fitting.
+///
+/// ```
+/// let w = distillguard::lexical::windows(b"hello there", 1 << 12, 4096);
+/// assert_eq!(w.len(), 1);
+/// assert!(w[0].windows(2).all(|p| p[0] < p[1]));
+/// ```
+pub fn windows(text: &[u8], buckets: u32, window: usize) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    for_each_ngram(text, buckets, window, &[], |win, bucket, _, _| {
+        if out.len() <= win {
+            out.resize_with(win + 1, Vec::new);
+        }
+        out[win].push(bucket);
+    });
+    for w in &mut out {
+        w.sort_unstable();
+        w.dedup();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_matches_the_library_closely() {
+        for i in -400..=400 {
+            let x = f64::from(i) / 10.0;
+            let (a, b) = (exp(x), x.exp());
+            assert!(((a - b) / b).abs() < 1e-14, "{x}: {a} vs {b}");
+        }
+        assert_eq!(exp(-1000.0), 0.0);
+        assert!(exp(1000.0).is_finite());
+    }
+
+    #[test]
+    fn windows_end_at_whitespace() {
+        let text = b"aaaa bbbb cccc dddd";
+        let mut wins = Vec::new();
+        for_each_ngram(text, 64, 6, &[], |w, _, s, _| wins.push((w, s)));
+        wins.dedup();
+        // "aaaa bbbb" is the first window (it ends at the space after byte 6).
+        assert_eq!(wins, vec![(0, 0), (0, 5), (1, 10), (1, 15)]);
+        // A segment starting at byte 5 (or inside a word) ends the window before it.
+        for breaks in [[5], [3]] {
+            let mut wins = Vec::new();
+            for_each_ngram(text, 64, usize::MAX, &breaks, |w, _, s, _| wins.push((w, s)));
+            wins.dedup();
+            assert_eq!(wins[..2], [(0, 0), (1, 5)], "{breaks:?}");
+        }
+    }
+
+    fn model(weights: Vec<i8>) -> LexicalModel {
+        LexicalModel {
+            buckets: (weights.len() / CLASSES) as u32,
+            window: 64,
+            bias: vec![0.0; CLASSES],
+            scale: 1.0,
+            weights,
+            blend: Blend::default(),
+        }
+    }
+
+    #[test]
+    fn scores_and_names_words() {
+        // Every n-gram of "leak" weighs towards system_prompt_leak.
+        let mut w = vec![0i8; 4096 * CLASSES];
+        let leak = Category::ALL.iter().position(|&c| c == Category::SystemPromptLeak).unwrap() + 1;
+        for_each_ngram(b"leak", 4096, usize::MAX, &[], |_, b, _, _| w[b as usize * CLASSES + leak] = 100);
+        let m = model(w);
+        m.validate().unwrap();
+        let s = m.score("do leak it", &[]);
+        assert!(s.extraction > 0.9, "{s:?}");
+        assert_eq!(s.category, Category::SystemPromptLeak);
+        assert_eq!(s.words, vec![(3, 7)]);
+        // In a segment where system_prompt_leak does not count, it is no extraction.
+        let not_leak = 0xff & !(1 << leak);
+        let s = m.score("do leak it", &[(0, not_leak)]);
+        assert!(s.extraction < 0.1, "{s:?}");
+        // In its own segment after one where it does not count, it is found again.
+        let s = m.score("do leak it\n\nleak", &[(0, not_leak), (12, 0xff)]);
+        assert!(s.extraction > 0.9 && s.words == vec![(12, 16)], "{s:?}");
+        let empty = m.score("   ", &[]);
+        assert_eq!(empty.extraction, 0.0);
+        assert!(empty.words.is_empty());
+    }
+
+    #[test]
+    fn rejects_bad_shapes() {
+        assert!(model(vec![0; 10]).validate().is_err());
+        let mut m = model(vec![0; 64 * CLASSES]);
+        m.buckets = 100;
+        assert!(m.validate().is_err());
+    }
+}
