@@ -495,13 +495,23 @@ impl PackCompiler {
     fn model(&self, cx: &mut Ctx<'_>, m: &ModelToml) -> Option<LexicalModel> {
         let blend = Blend { share: *m.share.get_ref(), evidence_from: *m.evidence_from.get_ref() };
         if let Err(e) = blend.validate() {
-            cx.err(ErrorCode::BadWeight, "pack.toml", m.share.span().start..m.evidence_from.span().end, format!("[model]: {e}"));
+            cx.err(
+                ErrorCode::BadWeight,
+                "pack.toml",
+                m.share.span().start..m.evidence_from.span().end,
+                format!("[model]: {e}"),
+            );
             return None;
         }
         let path = m.file.get_ref();
         let Some(text) = cx.src.get(path) else {
-            cx.err(ErrorCode::MissingFile, "pack.toml", m.file.span(), format!("the model file `{path}` is not in the pack"))
-                .note = Some("fit one with `distillguard fit`, or remove the `[model]` section".into());
+            cx.err(
+                ErrorCode::MissingFile,
+                "pack.toml",
+                m.file.span(),
+                format!("the model file `{path}` is not in the pack"),
+            )
+            .note = Some("fit one with `distillguard fit`, or remove the `[model]` section".into());
             return None;
         };
         let file: ModelFile = match toml::from_str(text) {
@@ -1102,8 +1112,19 @@ impl LexicalModel {
         }
         let bytes: Vec<u8> = self.weights.iter().map(|&w| w as u8).collect();
         let bias: Vec<String> = self.bias.iter().map(|b| format!("{b:?}")).collect();
-        let _ = writeln!(out, "buckets = {}\nwindow = {}\nscale = {:?}\nbias = [{}]", self.buckets, self.window, self.scale, bias.join(", "));
-        let _ = writeln!(out, "weights = \"{}\"", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes));
+        let _ = writeln!(
+            out,
+            "buckets = {}\nwindow = {}\nscale = {:?}\nbias = [{}]",
+            self.buckets,
+            self.window,
+            self.scale,
+            bias.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "weights = \"{}\"",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+        );
         out
     }
 }

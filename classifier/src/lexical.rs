@@ -200,11 +200,11 @@ fn exp(x: f64) -> f64 {
         return 0.0;
     }
     let x = x.min(700.0);
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let k = (x * std::f64::consts::LOG2_E).round();
     let r = (x - k * LN2_HI) - k * LN2_LO; // |r| <= ln2 / 2
-    // Taylor series to r^13 / 13!: the remainder is below 1e-17 for |r| <= 0.35.
+                                           // Taylor series to r^13 / 13!: the remainder is below 1e-17 for |r| <= 0.35.
     let mut term = 1.0;
     let mut sum = 1.0;
     for n in 1..=13 {

@@ -145,8 +145,9 @@ mod tests {
 
     #[test]
     fn same_data_same_model() {
-        let data: Vec<Example> =
-            (0..40).map(|i| Example { buckets: vec![i % 7, 10 + i % 3, 20 + (i % 2) * 5], class: (i % 2) as usize * 3 }).collect();
+        let data: Vec<Example> = (0..40)
+            .map(|i| Example { buckets: vec![i % 7, 10 + i % 3, 20 + (i % 2) * 5], class: (i % 2) as usize * 3 })
+            .collect();
         let p = FitParams { buckets: 64, window: 64, ..FitParams::default() };
         assert_eq!(fit(&data, p), fit(&data, p));
     }

@@ -97,8 +97,11 @@ fn fit_reports_bad_input() {
 
     let toml = pack.join("pack.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, format!("{text}\n[model]\nfile = \"model/lexical.toml\"\nshare = 0.6\nevidence_from = 0.25\n"))
-        .unwrap();
+    std::fs::write(
+        &toml,
+        format!("{text}\n[model]\nfile = \"model/lexical.toml\"\nshare = 0.6\nevidence_from = 0.25\n"),
+    )
+    .unwrap();
     // Declared but not fitted yet: the pack does not compile, and says how to fix it.
     let o = dg(&["check", &pack_s]);
     assert_eq!(o.status.code(), Some(1));
@@ -136,15 +139,7 @@ fn fit_reports_bad_input() {
 /// segment), on a fresh set where the model speaks often.
 #[test]
 fn model_evidence_names_words_of_the_original() {
-    let o = dg(&[
-        "--engine",
-        "native",
-        "classify",
-        "--format",
-        "jsonl",
-        "-i",
-        "tests/data/heldout/round-L.jsonl",
-    ]);
+    let o = dg(&["--engine", "native", "classify", "--format", "jsonl", "-i", "tests/data/heldout/round-L.jsonl"]);
     let input: Vec<Value> = std::fs::read_to_string(root().join("tests/data/heldout/round-L.jsonl"))
         .unwrap()
         .lines()

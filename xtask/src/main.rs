@@ -177,7 +177,9 @@ fn main() -> ExitCode {
             let seconds = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(60);
             fuzz::fuzz(&root(), seconds)
         }
-        _ => Err("usage: cargo xtask <setup|test|eval|fit|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>".to_string()),
+        _ => {
+            Err("usage: cargo xtask <setup|test|eval|fit|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>".to_string())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

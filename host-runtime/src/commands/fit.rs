@@ -50,8 +50,20 @@ struct ModelSection {
 /// Exit 1 when the pack does not compile or records were skipped; 2 on I/O
 /// and usage errors.
 pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
-    let params = FitParams { buckets: a.buckets, window: a.window, epochs: a.epochs, step: a.step, l2: a.l2, ..FitParams::default() };
-    if !params.buckets.is_power_of_two() || !(64..=1 << 24).contains(&params.buckets) || params.window < 64 || !(params.step > 0.0 && params.step.is_finite()) || !(params.l2 >= 0.0 && params.l2 < 1.0) {
+    let params = FitParams {
+        buckets: a.buckets,
+        window: a.window,
+        epochs: a.epochs,
+        step: a.step,
+        l2: a.l2,
+        ..FitParams::default()
+    };
+    if !params.buckets.is_power_of_two()
+        || !(64..=1 << 24).contains(&params.buckets)
+        || params.window < 64
+        || !(params.step > 0.0 && params.step.is_finite())
+        || !(params.l2 >= 0.0 && params.l2 < 1.0)
+    {
         bail!("error[{}]: --buckets must be a power of two from 64 to 2^24, --window at least 64, --step positive, --l2 in [0, 1)", ErrorCode::BadArgument);
     }
     let (src, _) = packs::compile_source(&a.dir)?;
@@ -101,8 +113,9 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     let mut examples = Vec::new();
     let mut per_class = [0usize; distillguard::lexical::CLASSES];
     for item in &items {
-        let class = class_of(item.label, item.category.as_deref())
-            .map_err(|e| anyhow::anyhow!("error[{}]: {}: {e}", ErrorCode::Schema, item.id.as_deref().unwrap_or("a record")))?;
+        let class = class_of(item.label, item.category.as_deref()).map_err(|e| {
+            anyhow::anyhow!("error[{}]: {}: {e}", ErrorCode::Schema, item.id.as_deref().unwrap_or("a record"))
+        })?;
         per_class[class] += 1;
         examples.push(Example { buckets: features(&item.prompt.segments()), class });
     }
@@ -151,7 +164,8 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("error[H004]: cannot create {}", parent.display()))?;
     }
-    std::fs::write(&path, model.to_source(&about)).with_context(|| format!("error[H004]: cannot write {}", path.display()))?;
+    std::fs::write(&path, model.to_source(&about))
+        .with_context(|| format!("error[H004]: cannot write {}", path.display()))?;
     eprintln!(
         "fitted {} on {} examples ({} from files, {} cases; {} extraction cases without a category skipped) -> {}",
         shown_path(&a.dir),

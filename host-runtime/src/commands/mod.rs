@@ -12,8 +12,8 @@ pub mod demo;
 pub mod diff;
 pub mod eval;
 pub mod explain;
-pub mod fit;
 pub mod export;
+pub mod fit;
 pub mod serve;
 
 #[derive(Parser)]
