@@ -183,6 +183,10 @@ impl Pack {
         let mut views: Vec<RoleView> = Vec::new();
         let mut evidence = Vec::new();
         let mut keep: BTreeMap<Category, f64> = BTreeMap::new();
+        // Categories with evidence found only by deobfuscating: the lexical
+        // model reads the folded text, where "ѕуѕtem" is noise, so it may
+        // lift their score but not lower it.
+        let mut decoded: Vec<Category> = Vec::new();
         let mut fingerprint_hits: Vec<Hit> = Vec::new();
         for rule in &self.data.rules {
             let counted = rule.roles.0 & present;
@@ -215,6 +219,9 @@ impl Pack {
             w.sort_by_key(|h| (h.orig.0, h.orig.1));
             w.dedup_by_key(|h| h.orig);
             let bits = w.iter().fold(0u8, |acc, h| acc | h.flags);
+            if bits != 0 && !decoded.contains(&rule.category) {
+                decoded.push(rule.category);
+            }
             let via = flags::names(bits);
             evidence.push(Evidence {
                 rule: rule.id.clone(),
@@ -255,8 +262,9 @@ impl Pack {
                     via: "text".to_string(),
                 });
             }
-            for score in rules.values_mut() {
-                *score = model.blend.combine(*score, lex.extraction);
+            for (category, score) in rules.iter_mut() {
+                let blended = model.blend.combine(*score, lex.extraction);
+                *score = if decoded.contains(category) { blended.max(*score) } else { blended };
             }
         }
         let categories: BTreeMap<Category, f64> = rules.into_iter().map(|(c, s)| (c, round4(s))).collect();
