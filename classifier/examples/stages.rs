@@ -1,7 +1,8 @@
 //! Times the classifier's stages on the texts of a JSONL file:
 //! `cargo run --release -p distillguard --example stages -- FILE.jsonl`.
 //! With a second argument `classify` it only classifies every text once,
-//! for instruction counts: `valgrind --tool=callgrind target/release/examples/stages FILE classify`.
+//! for instruction counts: `valgrind --tool=callgrind target/release/examples/stages FILE classify`
+//! (`rules` instead of `classify`: the same without the pack's lexical model).
 //! With `projections` it prints, per text, the projections built beside
 //! `text` and their sizes in bytes (JSON lines).
 use std::time::Instant;
@@ -19,6 +20,13 @@ fn main() {
     if std::env::args().nth(2).as_deref() == Some("classify") {
         for t in &texts {
             std::hint::black_box(pack.classify(t));
+        }
+        return;
+    }
+    if std::env::args().nth(2).as_deref() == Some("rules") {
+        let rules = pack.without_lexical_model().expect("the same pack loads");
+        for t in &texts {
+            std::hint::black_box(rules.classify(t));
         }
         return;
     }

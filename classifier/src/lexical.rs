@@ -16,7 +16,7 @@
 //! - it is cut into windows of about [`LexicalModel::window`] bytes (a window
 //!   ends at the first ASCII whitespace at or after that length);
 //! - a word is a maximal run of non-whitespace bytes, read with one space on
-//!   each side; its byte n-grams of length 3 to 5 are hashed (FNV-1a, 32 bit)
+//!   each side; its byte n-grams of length 3 and 4 are hashed (FNV-1a, 32 bit)
 //!   into [`LexicalModel::buckets`] buckets;
 //! - a window's feature vector is binary (each bucket once), scaled to unit
 //!   length.
@@ -33,7 +33,7 @@ pub const CLASSES: usize = 1 + Category::ALL.len();
 
 /// Shortest and longest n-gram, in bytes.
 const MIN_N: usize = 3;
-const MAX_N: usize = 5;
+const MAX_N: usize = 4;
 
 /// The id the model's evidence carries in verdicts.
 pub const EVIDENCE_ID: &str = "LEX-001";
@@ -119,9 +119,9 @@ pub struct LexicalScore {
     pub extraction: f64,
     /// The most probable category in that window.
     pub category: Category,
-    /// Byte ranges (in the scored text) of the words that weighed most
-    /// towards that category, in text order.
-    pub words: Vec<(usize, usize)>,
+    /// The byte range of that window in the scored text (from its first
+    /// word's start to its last word's end).
+    pub window: (usize, usize),
 }
 
 /// Calls `f(window, bucket, word_start, word_end)` for every n-gram of
@@ -149,6 +149,7 @@ pub fn for_each_ngram(
     let mut win = 0;
     let mut next_break = breaks.iter().copied().skip_while(|&b| b == 0).peekable();
     let mut win_end = window_end(text, 0, window);
+    let mut padded: Vec<u8> = Vec::with_capacity(64);
     while i < text.len() {
         if text[i].is_ascii_whitespace() {
             i += 1;
@@ -166,15 +167,16 @@ pub fn for_each_ngram(
         while i < text.len() && !text[i].is_ascii_whitespace() {
             i += 1;
         }
-        let word = &text[start..i];
         // The word with a space on each side.
-        let len = word.len() + 2;
-        let byte = |k: usize| if k == 0 || k == len - 1 { b' ' } else { word[k - 1] };
-        for s in 0..len {
+        padded.clear();
+        padded.push(b' ');
+        padded.extend_from_slice(&text[start..i]);
+        padded.push(b' ');
+        for s in 0..padded.len() {
             let mut h: u32 = 0x811c_9dc5;
-            for k in s..(s + MAX_N).min(len) {
-                h = (h ^ u32::from(byte(k))).wrapping_mul(0x0100_0193);
-                if k + 1 - s >= MIN_N {
+            for (k, &b) in padded[s..(s + MAX_N).min(padded.len())].iter().enumerate() {
+                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+                if k + 1 >= MIN_N {
                     f(win, (h ^ (h >> 16)) & mask, start, i);
                 }
             }
@@ -257,8 +259,8 @@ impl LexicalModel {
     pub fn score(&self, text: &str, segments: &[(usize, u8)]) -> LexicalScore {
         let bytes = text.as_bytes();
         let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
-        let mut best: Option<(usize, f64, usize)> = None;
-        for (window, sums, distinct, first) in self.window_sums(bytes, &breaks, None).0 {
+        let mut best: Option<((usize, usize), f64, usize)> = None;
+        for (sums, distinct, first, last) in self.window_sums(bytes, self.window as usize, &breaks, false).0 {
             let allowed = match segments.partition_point(|s| s.0 <= first) {
                 0 => segments.first().map_or(u8::MAX, |s| s.1),
                 i => segments[i - 1].1,
@@ -276,67 +278,81 @@ impl LexicalModel {
             }
             if let Some(c) = top {
                 if best.is_none_or(|(_, b, _)| extraction > b) {
-                    best = Some((window, extraction, c));
+                    best = Some(((first, last), extraction, c));
                 }
             }
         }
         let Some((window, extraction, c)) = best else {
-            return LexicalScore { extraction: 0.0, category: Category::ALL[0], words: Vec::new() };
+            return LexicalScore { extraction: 0.0, category: Category::ALL[0], window: (0, 0) };
         };
-        let words = self.heaviest_words(bytes, &breaks, window, c);
-        LexicalScore { extraction, category: Category::ALL[c - 1], words }
+        LexicalScore { extraction, category: Category::ALL[c - 1], window }
     }
 
-    /// Per window: the weight sums of its distinct buckets, their number and
-    /// where its first word starts. With `only` a window index, also the
-    /// n-grams of that window as (bucket, word start, word end), first
-    /// occurrences only.
+    /// Per window: the weight sums of its distinct buckets, their number,
+    /// where its first word starts and its last word ends. With `grams`, also
+    /// every window's n-grams as (bucket, word start, word end), first
+    /// occurrences in their window only.
     #[allow(clippy::type_complexity)]
     fn window_sums(
         &self,
         bytes: &[u8],
+        window: usize,
         breaks: &[usize],
-        only: Option<usize>,
-    ) -> (Vec<(usize, [i32; CLASSES], u32, usize)>, Vec<(u32, usize, usize)>) {
+        grams: bool,
+    ) -> (Vec<([i32; CLASSES], u32, usize, usize)>, Vec<(u32, usize, usize)>) {
         let mut seen = vec![0u64; (self.buckets as usize).div_ceil(64)];
         let mut touched: Vec<u32> = Vec::new();
-        let mut out: Vec<(usize, [i32; CLASSES], u32, usize)> = Vec::new();
-        let mut grams = Vec::new();
+        let mut out: Vec<([i32; CLASSES], u32, usize, usize)> = Vec::new();
+        let mut found = Vec::new();
         let mut current = usize::MAX;
-        for_each_ngram(bytes, self.buckets, self.window as usize, breaks, |win, bucket, s, e| {
-            if only.is_some_and(|w| w != win) {
-                return;
-            }
+        for_each_ngram(bytes, self.buckets, window, breaks, |win, bucket, s, e| {
             if win != current {
                 for t in touched.drain(..) {
                     seen[t as usize / 64] = 0;
                 }
-                out.push((win, [0; CLASSES], 0, s));
+                out.push(([0; CLASSES], 0, s, e));
                 current = win;
             }
+            let last = out.last_mut().expect("pushed above");
+            last.3 = e;
             let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
             if seen[word] & bit != 0 {
                 return;
             }
             seen[word] |= bit;
             touched.push(bucket);
-            let last = out.last_mut().expect("pushed above");
-            let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
-            for (s, &w) in last.1.iter_mut().zip(row) {
-                *s += i32::from(w);
+            let row: &[i8; CLASSES] =
+                self.weights[bucket as usize * CLASSES..][..CLASSES].try_into().expect("CLASSES weights");
+            for c in 0..CLASSES {
+                last.0[c] += i32::from(row[c]);
             }
-            last.2 += 1;
-            if only.is_some() {
-                grams.push((bucket, s, e));
+            last.1 += 1;
+            if grams {
+                found.push((bucket, s, e));
             }
         });
-        (out, grams)
+        (out, found)
     }
 
-    /// The words of `window` whose n-grams weigh most towards class `c`
-    /// against benign, in text order.
-    fn heaviest_words(&self, bytes: &[u8], breaks: &[usize], window: usize, c: usize) -> Vec<(usize, usize)> {
-        let (_, grams) = self.window_sums(bytes, breaks, Some(window));
+    /// The evidence of a score of `text`: byte ranges of the words of its
+    /// window whose n-grams weigh most towards its category against benign
+    /// (at most six, each distinct word once), in text order.
+    pub fn evidence_words(&self, text: &str, score: &LexicalScore) -> Vec<(usize, usize)> {
+        let (a, b) = score.window;
+        let Some(bytes) = text.as_bytes().get(a..b) else { return Vec::new() };
+        let c = 1 + Category::ALL.iter().position(|&k| k == score.category).expect("a category is in ALL");
+        // The window alone is one window of its own text.
+        let (_, grams) = self.window_sums(bytes, usize::MAX, &[], true);
+        let grams = grams.into_iter().map(|(bucket, s, e)| (bucket, a + s, a + e));
+        self.heaviest_words(text.as_bytes(), grams, c)
+    }
+
+    fn heaviest_words(
+        &self,
+        bytes: &[u8],
+        grams: impl Iterator<Item = (u32, usize, usize)>,
+        c: usize,
+    ) -> Vec<(usize, usize)> {
         let mut words: Vec<((usize, usize), i32)> = Vec::new();
         for (bucket, s, e) in grams {
             let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
@@ -347,13 +363,10 @@ impl LexicalModel {
             }
         }
         // The same word twice counts once, at its first place.
-        words.sort_by_key(|&((s, _), _)| s);
-        let mut ranked: Vec<((usize, usize), i32)> = Vec::new();
-        for (span, d) in words {
-            if d > 0 && !ranked.iter().any(|(o, _)| bytes[o.0..o.1] == bytes[span.0..span.1]) {
-                ranked.push((span, d));
-            }
-        }
+        words.retain(|&(_, d)| d > 0);
+        words.sort_by(|a, b| bytes[a.0 .0..a.0 .1].cmp(&bytes[b.0 .0..b.0 .1]).then(a.0.cmp(&b.0)));
+        words.dedup_by(|later, first| bytes[later.0 .0..later.0 .1] == bytes[first.0 .0..first.0 .1]);
+        let mut ranked = words;
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(EVIDENCE_WORDS);
         let mut spans: Vec<(usize, usize)> = ranked.into_iter().map(|(s, _)| s).collect();
@@ -453,17 +466,17 @@ mod tests {
         let s = m.score("do leak it", &[]);
         assert!(s.extraction > 0.9, "{s:?}");
         assert_eq!(s.category, Category::SystemPromptLeak);
-        assert_eq!(s.words, vec![(3, 7)]);
+        assert_eq!(m.evidence_words("do leak it", &s), vec![(3, 7)]);
         // In a segment where system_prompt_leak does not count, it is no extraction.
         let not_leak = 0xff & !(1 << leak);
         let s = m.score("do leak it", &[(0, not_leak)]);
         assert!(s.extraction < 0.1, "{s:?}");
         // In its own segment after one where it does not count, it is found again.
         let s = m.score("do leak it\n\nleak", &[(0, not_leak), (12, 0xff)]);
-        assert!(s.extraction > 0.9 && s.words == vec![(12, 16)], "{s:?}");
+        assert!(s.extraction > 0.9 && m.evidence_words("do leak it\n\nleak", &s) == vec![(12, 16)], "{s:?}");
         let empty = m.score("   ", &[]);
         assert_eq!(empty.extraction, 0.0);
-        assert!(empty.words.is_empty());
+        assert!(m.evidence_words("   ", &empty).is_empty());
     }
 
     #[test]

@@ -251,8 +251,8 @@ impl Pack {
                     rule: crate::lexical::EVIDENCE_ID.to_string(),
                     category: lex.category,
                     weight: round4(lex.extraction),
-                    spans: lex
-                        .words
+                    spans: model
+                        .evidence_words(&base.text, &lex)
                         .iter()
                         .map(|&(s, e)| {
                             let (os, oe, _) = base.to_original(s, e);
