@@ -236,6 +236,15 @@ impl Projection {
 /// Where [`Normalizer::fold_into`] puts the characters it folds.
 trait Sink {
     fn push(&mut self, c: PChar);
+
+    /// Pushes the ASCII bytes `run`, whose first byte is at `origin` in the
+    /// original text, each folded through `table` to one byte (none dropped).
+    fn push_ascii(&mut self, table: &[u8; 128], run: &[u8], origin: u32, flags: u8) {
+        for (k, &b) in run.iter().enumerate() {
+            let os = origin + k as u32;
+            self.push(PChar { ch: char::from(table[b as usize]), orig_start: os, orig_end: os + 1, flags });
+        }
+    }
 }
 
 impl<F: FnMut(PChar)> Sink for F {
@@ -244,12 +253,47 @@ impl<F: FnMut(PChar)> Sink for F {
     }
 }
 
-impl Sink for Projection {
+/// A projection being built: its text as bytes, so that runs of ASCII are
+/// appended without encoding each character (`String::push` per character
+/// was most of the folding's instructions, callgrind).
+struct Builder {
+    text: Vec<u8>,
+    offsets: Vec<u32>,
+    chars: Vec<PChar>,
+}
+
+impl Builder {
+    fn with_capacity(n: usize) -> Builder {
+        Builder { text: Vec::with_capacity(n), offsets: Vec::with_capacity(n), chars: Vec::with_capacity(n) }
+    }
+
+    fn finish(self, kind: ProjectionKind) -> Projection {
+        // Only whole characters were appended.
+        let text = String::from_utf8(self.text).expect("characters encode to UTF-8");
+        Projection { kind, text, offsets: self.offsets, chars: self.chars }
+    }
+}
+
+impl Sink for Builder {
     #[inline(always)]
     fn push(&mut self, c: PChar) {
         self.offsets.push(self.text.len() as u32);
-        self.text.push(c.ch);
+        let mut buf = [0; 4];
+        self.text.extend_from_slice(c.ch.encode_utf8(&mut buf).as_bytes());
         self.chars.push(c);
+    }
+
+    #[inline(always)]
+    fn push_ascii(&mut self, table: &[u8; 128], run: &[u8], origin: u32, flags: u8) {
+        // Slice iterators of known length: one reservation per run, no
+        // capacity check per byte.
+        let at = self.text.len() as u32;
+        self.offsets.extend((0..run.len() as u32).map(|k| at + k));
+        self.text.extend(run.iter().map(|&b| table[b as usize]));
+        self.chars.extend(run.iter().enumerate().map(|(k, &b)| {
+            let os = origin + k as u32;
+            PChar { ch: char::from(table[b as usize]), orig_start: os, orig_end: os + 1, flags }
+        }));
     }
 }
 
@@ -340,13 +384,9 @@ impl Normalizer {
     /// `base64` when the pack asks for them and they differ from `text`.
     pub fn project(&self, text: &str) -> Vec<Projection> {
         // The `text` projection is built in the same pass that folds.
-        let mut base = Projection {
-            kind: ProjectionKind::Text,
-            text: String::with_capacity(text.len()),
-            offsets: Vec::with_capacity(text.len()),
-            chars: Vec::with_capacity(text.len()),
-        };
-        self.fold_into(text, 0, 0, &mut base);
+        let mut builder = Builder::with_capacity(text.len());
+        self.fold_into(text, 0, 0, &mut builder);
+        let base = builder.finish(ProjectionKind::Text);
         let mut out = Vec::with_capacity(3);
         let deob = if self.steps.confusables || self.steps.despace || self.steps.leet {
             self.deobfuscate(&base.chars, &base.text)
@@ -392,14 +432,22 @@ impl Normalizer {
             // ASCII (most of most prompts): one table lookup per byte.
             let b = bytes[i];
             if b.is_ascii() {
-                let m = self.ascii[b as usize];
-                let os = (origin + i) as u32;
-                i += 1;
-                if m == ASCII_DROPPED || (m == b' ' && last_space) {
-                    continue;
+                // The run of ASCII bytes from here that each fold to one
+                // byte (none dropped, no second space in a row), pushed at once.
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii() {
+                    let m = self.ascii[bytes[i] as usize];
+                    if m == ASCII_DROPPED || (m == b' ' && last_space) {
+                        break;
+                    }
+                    last_space = m == b' ';
+                    i += 1;
                 }
-                last_space = m == b' ';
-                emit.push(PChar { ch: char::from(m), orig_start: os, orig_end: os + 1, flags: flags_in });
+                if i > start {
+                    emit.push_ascii(&self.ascii, &bytes[start..i], (origin + start) as u32, flags_in);
+                } else {
+                    i += 1; // dropped, or a second space
+                }
                 continue;
             }
             let c = s[i..].chars().next().expect("a character starts here");
