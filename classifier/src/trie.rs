@@ -13,8 +13,14 @@
 //! Layout: node `n`'s children are `bytes[child[n]..child[n + 1]]` (sorted)
 //! with targets in `next`; nodes with many children (and the root) also get
 //! a 256-entry row in `dense` so the walk looks them up in one step. Node 0
-//! is the root; a target of 0 means "no transition" (nothing leads back to
-//! the root). Node `n` ends the keys `ids[ends[n]..ends[n + 1]]`.
+//! is the root. Node `n` ends the keys `ids[ends[n]..ends[n + 1]]`.
+//!
+//! Targets (in `next` and `dense`) are not bare node numbers but *states*
+//! that say what the walk must do next without loading anything else: a
+//! dense node is `row << 2 | DENSE` (its row in `dense`; `dense_node` gives
+//! the node back), a sparse node `n << 2`, and either has `ENDS` set when
+//! keys end there. A target of 0 means "no transition" (nothing leads back
+//! to the root, whose state is `DENSE`).
 //!
 //! ```ignore
 //! let t = Trie::new(&[(b"ab".as_slice(), 0), (b"abc".as_slice(), 1)]);
@@ -29,14 +35,19 @@
 /// +1.8% and 244; above 16, +4.2%, all against the aho-corasick NFA.
 const DENSE_MIN: usize = 4;
 
+/// In a state: the node has a dense row.
+const DENSE: u32 = 1;
+/// In a state: keys end at the node.
+const ENDS: u32 = 2;
+
 /// A trie of byte-string keys, each with an id.
 #[derive(Clone, Debug)]
 pub(crate) struct Trie {
     child: Vec<u32>,
     bytes: Vec<u8>,
     next: Vec<u32>,
-    /// `dense_row[n]`: the row of node `n` in `dense`, or `u32::MAX`.
-    dense_row: Vec<u32>,
+    /// `dense_node[r]`: the node whose row is `r` in `dense`.
+    dense_node: Vec<u32>,
     dense: Vec<u32>,
     ends: Vec<u32>,
     ids: Vec<u32>,
@@ -86,19 +97,6 @@ impl Trie {
             next[at] = e as u32 + 1;
             fill[p as usize] += 1;
         }
-        let mut dense_row = vec![u32::MAX; nodes];
-        let mut dense = Vec::new();
-        for n in 0..nodes {
-            let (lo, hi) = (child[n] as usize, child[n + 1] as usize);
-            if n == 0 || hi - lo > DENSE_MIN {
-                dense_row[n] = (dense.len() / 256) as u32;
-                let row = dense.len();
-                dense.resize(row + 256, 0);
-                for i in lo..hi {
-                    dense[row + bytes[i] as usize] = next[i];
-                }
-            }
-        }
         // Key ids by end node: key nodes never decrease in sorted key order
         // (a later key either repeats the last one or creates new nodes).
         let mut ends = vec![0u32; nodes + 1];
@@ -112,7 +110,39 @@ impl Trie {
         for i in 1..ends.len() {
             ends[i] += ends[i - 1];
         }
-        Trie { child, bytes, next, dense_row, dense, ends, ids }
+        // Each node's state (see the module docs), then targets as states.
+        let mut dense_node = Vec::new();
+        let mut state = vec![0u32; nodes];
+        for n in 0..nodes {
+            let (lo, hi) = (child[n] as usize, child[n + 1] as usize);
+            let ends_here = if ends[n] != ends[n + 1] { ENDS } else { 0 };
+            state[n] = if n == 0 || hi - lo > DENSE_MIN {
+                dense_node.push(n as u32);
+                ((dense_node.len() as u32 - 1) << 2) | DENSE | ends_here
+            } else {
+                ((n as u32) << 2) | ends_here
+            };
+        }
+        for t in &mut next {
+            *t = state[*t as usize];
+        }
+        let mut dense = vec![0u32; dense_node.len() * 256];
+        for (row, &n) in dense_node.iter().enumerate() {
+            for i in child[n as usize] as usize..child[n as usize + 1] as usize {
+                dense[row * 256 + bytes[i] as usize] = next[i];
+            }
+        }
+        Trie { child, bytes, next, dense_node, dense, ends, ids }
+    }
+
+    /// The node of a (non-zero) state.
+    #[inline]
+    fn node(&self, state: u32) -> usize {
+        if state & DENSE != 0 {
+            self.dense_node[(state >> 2) as usize] as usize
+        } else {
+            (state >> 2) as usize
+        }
     }
 
     /// Calls `found(id, end)` for every key that is a prefix of `text[s..]`
@@ -120,31 +150,33 @@ impl Trie {
     /// id order.
     #[inline]
     pub(crate) fn walk(&self, text: &[u8], s: usize, found: &mut dyn FnMut(usize, usize)) {
-        let mut node = 0usize;
+        let mut state = DENSE; // the root
         for (k, &b) in text.get(s..).unwrap_or_default().iter().enumerate() {
-            node = self.step(node, b);
-            if node == 0 {
+            state = self.step(state, b);
+            if state == 0 {
                 return;
             }
-            let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
-            for &id in &self.ids[lo..hi] {
-                found(id as usize, s + k + 1);
+            if state & ENDS != 0 {
+                let node = self.node(state);
+                let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
+                for &id in &self.ids[lo..hi] {
+                    found(id as usize, s + k + 1);
+                }
             }
         }
     }
 
-    /// The target of `node` on byte `b`, or 0.
+    /// The state after `state` on byte `b`, or 0.
     #[inline]
-    fn step(&self, node: usize, b: u8) -> usize {
-        let row = self.dense_row[node];
-        if row != u32::MAX {
-            return self.dense[row as usize * 256 + b as usize] as usize;
+    fn step(&self, state: u32, b: u8) -> u32 {
+        if state & DENSE != 0 {
+            return self.dense[(state >> 2) as usize * 256 + b as usize];
         }
+        let node = (state >> 2) as usize;
         let (lo, hi) = (self.child[node] as usize, self.child[node + 1] as usize);
-        for i in lo..hi {
-            let c = self.bytes[i];
+        for (i, &c) in self.bytes[lo..hi].iter().enumerate() {
             if c == b {
-                return self.next[i] as usize;
+                return self.next[lo + i];
             }
             if c > b {
                 break;
