@@ -8,7 +8,7 @@
 //! of the `text` projection, so proximity works across projections.
 
 use crate::normalize::{is_unspaced_script, is_word_char, Projection, ProjectionKind};
-use crate::pack::{Pack, Pattern, Posting};
+use crate::pack::{FuzzyTerm, Pack, Pattern, Posting};
 use std::ops::Range;
 
 /// Terms shorter than this (in characters) are never matched fuzzily:
@@ -280,18 +280,18 @@ impl Pack {
     fn lookup_fuzzy(&self, word: &str, found: &mut dyn FnMut(&Posting)) {
         // A word has at most as many characters as bytes, and one edit away
         // from a term of FUZZY_MIN_CHARS it has at least one fewer.
-        if self.fuzzy_terms.is_empty() || word.len() + 1 < FUZZY_MIN_CHARS {
+        if self.fuzzy_terms.terms.is_empty() || word.len() + 1 < FUZZY_MIN_CHARS {
             return;
         }
+        let chars = if word.is_ascii() { word.len() } else { word.chars().count() };
+        // One edit changes the length by at most one.
+        let Some(candidates) = self.fuzzy_terms.by_chars.get(chars) else { return };
         let mut cs = word.chars();
         let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
-        let chars = word.chars().count();
-        for t in &self.fuzzy_terms {
-            // One edit changes the length by at most one and keeps one of the
-            // first two characters in one of the first two places.
-            if chars + 1 < t.chars || chars > t.chars + 1 {
-                continue;
-            }
+        for &i in candidates {
+            let t = &self.fuzzy_terms.terms[i as usize];
+            // One edit keeps one of the first two characters in one of the
+            // first two places.
             let [t0, t1] = t.first;
             if !(w0 == t0 || w0 == t1 || w1 == t0 || w1 == t1) {
                 continue;
@@ -300,6 +300,31 @@ impl Pack {
                 t.postings.iter().for_each(&mut *found);
             }
         }
+    }
+}
+
+/// The terms of typo-tolerant lexicons, with the ones a word of each length
+/// can be one edit away from.
+#[derive(Clone, Debug)]
+pub(crate) struct FuzzyTerms {
+    terms: Vec<FuzzyTerm>,
+    /// `by_chars[n]`: the terms of `n - 1` to `n + 1` characters, as indices
+    /// into `terms` in their order (so hits come in the same order as when
+    /// every term was compared with every word).
+    by_chars: Vec<Vec<u32>>,
+}
+
+impl FuzzyTerms {
+    /// Indexes `terms` by length.
+    pub(crate) fn new(terms: Vec<FuzzyTerm>) -> FuzzyTerms {
+        let longest = terms.iter().map(|t| t.chars).max().unwrap_or(0);
+        let mut by_chars = vec![Vec::new(); if terms.is_empty() { 0 } else { longest + 2 }];
+        for (i, t) in terms.iter().enumerate() {
+            for n in t.chars.saturating_sub(1)..=t.chars + 1 {
+                by_chars[n].push(i as u32);
+            }
+        }
+        FuzzyTerms { terms, by_chars }
     }
 }
 

@@ -265,7 +265,7 @@ pub struct Pack {
     pub(crate) data: PackData,
     /// Terms of typo-tolerant lexicons, compared directly with each word
     /// (they are few: the compiler caps them at `Limits::max_fuzzy_terms`).
-    pub(crate) fuzzy_terms: Vec<FuzzyTerm>,
+    pub(crate) fuzzy_terms: crate::matcher::FuzzyTerms,
     /// Characters in the longest typo-tolerant term: a word more than one
     /// longer cannot be one edit away from any of them.
     /// Every term that starts with a word character (single words from the
@@ -436,7 +436,7 @@ impl Pack {
             })?;
         }
         check_token_order(&data)?;
-        let fuzzy_terms = fuzzy_terms(&data);
+        let fuzzy_terms = crate::matcher::FuzzyTerms::new(fuzzy_terms(&data));
         // Single-word terms, in key order, then the phrases that start with a
         // word character make the anchored trie.
         let mut anchored_keys: Vec<&[u8]> = Vec::with_capacity(data.token_postings.len() + data.phrases.len());
