@@ -263,15 +263,24 @@ impl Pack {
             }
             kept.push(h);
         }
-        let mut by_lexicon = vec![0..0; self.data.lexicons.len()];
+        // Filled in lexicon order, each entry written once (zeroing the
+        // whole table first was a `memset` per text).
+        let lexicons = self.data.lexicons.len();
+        let mut by_lexicon = Vec::with_capacity(lexicons);
         let mut i = 0;
         while i < kept.len() {
-            let lex = kept[i].lexicon;
+            let lex = kept[i].lexicon as usize;
             let start = i;
-            while i < kept.len() && kept[i].lexicon == lex {
+            while i < kept.len() && kept[i].lexicon as usize == lex {
                 i += 1;
             }
-            by_lexicon[lex as usize] = start..i;
+            while by_lexicon.len() < lex {
+                by_lexicon.push(0..0);
+            }
+            by_lexicon.push(start..i);
+        }
+        while by_lexicon.len() < lexicons {
+            by_lexicon.push(0..0);
         }
         Scan { projections, tokens, hits: kept, by_lexicon, numbers }
     }
