@@ -684,12 +684,24 @@ impl Normalizer {
         let bytes = text.as_bytes();
         let mut i = 0;
         let mut runs = 0;
+        // `i` never falls inside a run of base64 symbols. A run long enough
+        // to decode that starts in `i..=probe` covers `probe`: most probes in
+        // most text land on a space or punctuation, and skip
+        // BASE64_MIN_RUN bytes at once instead of reading each.
         while i < bytes.len() && runs < BASE64_MAX_RUNS {
-            if !is_b64(bytes[i]) {
-                i += 1;
+            let probe = i + BASE64_MIN_RUN - 1;
+            if probe >= bytes.len() {
+                break;
+            }
+            if !is_b64(bytes[probe]) {
+                i = probe + 1;
                 continue;
             }
-            let start = i;
+            let mut start = probe;
+            while start > i && is_b64(bytes[start - 1]) {
+                start -= 1;
+            }
+            i = probe + 1;
             while i < bytes.len() && is_b64(bytes[i]) {
                 i += 1;
             }
