@@ -1136,21 +1136,20 @@ fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
     let is_leet = |c: char| c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR;
     let mut out = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
-        if !in_word(chars[i].ch()) {
-            i += 1;
-            continue;
+    // From one leet character to the next, each time taking the word around
+    // it: most words hold none and are never looked at as words. `i` is 0
+    // or the end of the last word taken (then `chars[i]` is no word
+    // character), so a word found from a later leet character starts at `i`
+    // or after it.
+    while let Some(k) = chars[i..].iter().position(|c| is_leet(c.ch())) {
+        let at = i + k;
+        let mut start = at;
+        while start > i && in_word(chars[start - 1].ch()) {
+            start -= 1;
         }
-        // One pass per word; most words hold no leet character at all and
-        // are passed over without a second look.
-        let start = i;
-        let mut any_leet = false;
+        i = at + 1;
         while i < chars.len() && in_word(chars[i].ch()) {
-            any_leet |= is_leet(chars[i].ch());
             i += 1;
-        }
-        if !any_leet {
-            continue;
         }
         let word = &chars[start..i];
         // Punctuation around a word ("hello!", "|x|") is not leetspeak.
@@ -1235,15 +1234,22 @@ fn ascii_spelled_run<T: Ch>(chars: &[T]) -> bool {
     let byte = |i: usize| chars[i].ch() as u8;
     let mut run = 0;
     let mut last_single: Option<usize> = None;
-    for i in 0..chars.len() {
+    let n = chars.len();
+    let mut i = 0;
+    // Word by word: `i` reaches a letter or digit only at the start of a word.
+    while i < n {
         if !byte(i).is_ascii_alphanumeric() {
+            i += 1;
             continue;
         }
-        let single = (i == 0 || !byte(i - 1).is_ascii_alphanumeric())
-            && (i + 1 >= chars.len() || !byte(i + 1).is_ascii_alphanumeric());
-        if !single {
+        if i + 1 < n && byte(i + 1).is_ascii_alphanumeric() {
+            // A longer word ends the run; skip the rest of it.
             run = 0;
             last_single = None;
+            i += 2;
+            while i < n && byte(i).is_ascii_alphanumeric() {
+                i += 1;
+            }
             continue;
         }
         run = match last_single {
@@ -1254,6 +1260,7 @@ fn ascii_spelled_run<T: Ch>(chars: &[T]) -> bool {
             return true;
         }
         last_single = Some(i);
+        i += 1;
     }
     false
 }
