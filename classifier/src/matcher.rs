@@ -27,42 +27,13 @@ pub struct Token {
 }
 
 /// The tokens of a projection with their original ranges, in one linear
-/// pass (token ranges and character offsets both only move forward).
+/// pass (tokens and the projection's runs both only move forward).
 pub fn projection_tokens(proj: &Projection) -> Vec<Token> {
-    let offsets = proj.offsets();
-    let chars = proj.chars();
-    // One byte per character: character i starts at byte i.
-    let bytewise = proj.text.len() == chars.len();
-    let in_order = proj.in_order();
-    let flagged = proj.kind != ProjectionKind::Text;
-    let mut ci = 0;
-    tokenize(&proj.text)
-        .into_iter()
-        .map(|(s, e)| {
-            let first;
-            if bytewise {
-                (first, ci) = (s, e);
-            } else {
-                while ci < offsets.len() && (offsets[ci] as usize) < s {
-                    ci += 1;
-                }
-                first = ci;
-                while ci < offsets.len() && (offsets[ci] as usize) < e {
-                    ci += 1;
-                }
-            }
-            let run = &chars[first..ci];
-            let flags = if flagged { run.iter().fold(0, |acc, c| acc | c.flags) } else { 0 };
-            let orig = match run {
-                [] => (0, 0),
-                [a, .., b] | [a @ b] if in_order => (a.orig_start, b.orig_end),
-                _ => {
-                    let os = run.iter().map(|c| c.orig_start).min().unwrap_or(0);
-                    (os, run.iter().map(|c| c.orig_end).max().unwrap_or(0))
-                }
-            };
-            Token { norm: (s as u32, e as u32), orig, flags }
-        })
+    let ranges = tokenize(&proj.text);
+    ranges
+        .iter()
+        .zip(proj.token_origins(&ranges))
+        .map(|(&(s, e), (os, oe, flags))| Token { norm: (s as u32, e as u32), orig: (os, oe), flags })
         .collect()
 }
 
@@ -192,8 +163,9 @@ impl Pack {
             let text = proj.text.as_str();
             // Deobfuscated text only adds what deobfuscation found; a match
             // there may start before the first changed character.
-            let mut add = |p: &Posting, s: usize, e: usize| {
-                let (os, oe, flags) = proj.to_original(s, e);
+            let mut hint = 0;
+            let mut add = |p: &Posting, s: usize, e: usize, _from: Option<usize>| {
+                let (os, oe, flags) = proj.to_original_from(s, e, &mut hint);
                 if !(deob && flags == 0) {
                     hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
                 }
@@ -222,11 +194,11 @@ impl Pack {
                     continue;
                 }
                 self.anchored.walk(text.as_bytes(), s, &mut |pid, end| {
-                    report(text, &self.anchored_patterns[pid], s, end, &mut add)
+                    report(text, &self.anchored_patterns[pid], s, end, &mut |p, s, e| add(p, s, e, Some(ti)))
                 });
                 let word = &text[s..e];
                 if !(deob && t.flags == 0) {
-                    self.lookup_fuzzy(word, &mut |p: &Posting| add(p, s, e));
+                    self.lookup_fuzzy(word, &mut |p: &Posting| add(p, s, e, Some(ti)));
                 }
                 if pi == 0 {
                     if let Some(v) = number_value(word) {
@@ -237,7 +209,7 @@ impl Pack {
             for (s, &b) in text.as_bytes().iter().enumerate() {
                 if self.floating_first[b as usize] {
                     self.floating.walk(text.as_bytes(), s, &mut |pid, end| {
-                        report(text, &self.floating_patterns[pid], s, end, &mut add)
+                        report(text, &self.floating_patterns[pid], s, end, &mut |p, s, e| add(p, s, e, None))
                     });
                 }
             }

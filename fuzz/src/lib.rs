@@ -83,7 +83,7 @@ pub fn check_normalize(data: &[u8]) {
     for p in n.project(&text) {
         assert_eq!(p.chars().len(), p.offsets().len());
         let mut rebuilt = String::with_capacity(p.text.len());
-        for (c, &off) in p.chars().iter().zip(p.offsets()) {
+        for (c, off) in p.chars().iter().zip(p.offsets()) {
             assert_eq!(off as usize, rebuilt.len(), "offset of {:?}", c.ch);
             rebuilt.push(c.ch);
             let (s, e) = (c.orig_start as usize, c.orig_end as usize);
