@@ -164,8 +164,23 @@ impl Pack {
             // Deobfuscated text only adds what deobfuscation found; a match
             // there may start before the first changed character.
             let mut hint = 0;
-            let mut add = |p: &Posting, s: usize, e: usize, _from: Option<usize>| {
-                let (os, oe, flags) = proj.to_original_from(s, e, &mut hint);
+            // `from`: the token a match starts at. In the folded text, a match
+            // that ends where a token ends maps through the tokens' original
+            // ranges, the same as through the projection's runs.
+            let mut add = |p: &Posting, s: usize, e: usize, from: Option<usize>| {
+                let through_tokens = match from {
+                    Some(first) if pi == 0 => {
+                        let ends = |k: usize| proj_tokens.get(k).map(|t| t.norm.1 as usize);
+                        let mut last = first;
+                        while ends(last).is_some_and(|end| end < e) {
+                            last += 1;
+                        }
+                        (ends(last) == Some(e))
+                            .then(|| (proj_tokens[first].orig.0 as usize, proj_tokens[last].orig.1 as usize, 0))
+                    }
+                    _ => None,
+                };
+                let (os, oe, flags) = through_tokens.unwrap_or_else(|| proj.to_original_from(s, e, &mut hint));
                 if !(deob && flags == 0) {
                     hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
                 }
