@@ -29,12 +29,17 @@ pub struct Token {
 /// The tokens of a projection with their original ranges, in one linear
 /// pass (tokens and the projection's runs both only move forward).
 pub fn projection_tokens(proj: &Projection) -> Vec<Token> {
-    let ranges = tokenize(&proj.text);
-    ranges
-        .iter()
-        .zip(proj.token_origins(&ranges))
-        .map(|(&(s, e), (os, oe, flags))| Token { norm: (s as u32, e as u32), orig: (os, oe), flags })
-        .collect()
+    let mut out = Vec::with_capacity(proj.text.len() / 5);
+    let mut origins = proj.origins();
+    tokenize_with(
+        &proj.text,
+        #[inline(always)]
+        |s, e| {
+            let (os, oe, flags) = origins.of(s, e);
+            out.push(Token { norm: (s as u32, e as u32), orig: (os, oe), flags });
+        },
+    );
+    out
 }
 
 /// One occurrence of a lexicon term (or a number token).
@@ -75,21 +80,42 @@ pub struct Scan {
 /// Han and Kana, where each character is a token. `1,000` is one token.
 pub fn tokenize(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(text.len() / 5);
+    tokenize_with(text, |s, e| out.push((s, e)));
+    out
+}
+
+/// ASCII letters and digits, as a table: one load per byte.
+const ASCII_ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// [`tokenize`], calling `token(start, end)` for each token in order.
+pub(crate) fn tokenize_with(text: &str, mut token: impl FnMut(usize, usize)) {
     let mut start: Option<usize> = None;
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        // ASCII: letters and digits are word characters, no script is unspaced.
+        // ASCII: letters and digits are word characters, no script is
+        // unspaced. A run of them is passed over in a tight loop.
         let b = bytes[i];
-        if b.is_ascii_alphanumeric() {
+        if ASCII_ALNUM[b as usize] {
             start.get_or_insert(i);
             i += 1;
+            while i < bytes.len() && ASCII_ALNUM[bytes[i] as usize] {
+                i += 1;
+            }
             continue;
         }
         if b.is_ascii() {
             if !(matches!(b, b',' | b'.') && separates_digits(text, start, i)) {
                 if let Some(s) = start.take() {
-                    out.push((s, i));
+                    token(s, i);
                 }
             }
             i += 1;
@@ -100,9 +126,9 @@ pub fn tokenize(text: &str) -> Vec<(usize, usize)> {
         i += c.len_utf8();
         if is_unspaced_script(c) {
             if let Some(s) = start.take() {
-                out.push((s, at));
+                token(s, at);
             }
-            out.push((at, at + c.len_utf8()));
+            token(at, at + c.len_utf8());
             continue;
         }
         if is_word_char(c) {
@@ -110,13 +136,12 @@ pub fn tokenize(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         if let Some(s) = start.take() {
-            out.push((s, at));
+            token(s, at);
         }
     }
     if let Some(s) = start {
-        out.push((s, text.len()));
+        token(s, text.len());
     }
-    out
 }
 
 /// "1,000" / "1.5": a `,` or `.` at `at` stays inside a number token that

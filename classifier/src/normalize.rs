@@ -167,6 +167,40 @@ pub struct Projection {
     runs: Vec<Run>,
 }
 
+/// See [`Projection::origins`].
+pub(crate) struct Origins<'a> {
+    projection: &'a Projection,
+    run: usize,
+}
+
+impl Origins<'_> {
+    /// The original range and flags of the token `s..e`.
+    #[inline]
+    pub(crate) fn of(&mut self, s: usize, e: usize) -> (u32, u32, u8) {
+        let p = self.projection;
+        if p.kind != ProjectionKind::Text {
+            let (os, oe, f) = p.to_original_from(s, e, &mut self.run);
+            return (os as u32, oe as u32, f);
+        }
+        // The folded text: in order, no flags; a token starts where a run
+        // or a character of a linear run starts.
+        let runs = &p.runs;
+        let mut r = self.run;
+        while r + 1 < runs.len() && runs[r + 1].norm as usize <= s {
+            r += 1;
+        }
+        let first = &runs[r];
+        let os = if first.orig_end == LINEAR { first.orig + (s as u32 - first.norm) } else { first.orig };
+        while r + 1 < runs.len() && (runs[r + 1].norm as usize) < e {
+            r += 1;
+        }
+        let last = &runs[r];
+        let oe = if last.orig_end == LINEAR { last.orig + (e as u32 - last.norm) } else { last.orig_end };
+        self.run = r;
+        (os, oe, 0)
+    }
+}
+
 /// A stretch of a projection's text: bytes `norm..` up to the next run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Run {
@@ -308,40 +342,11 @@ impl Projection {
         i
     }
 
-    /// The original range and flags of each token (`tokens`: non-empty
-    /// byte ranges of `text` on character boundaries, in text order), in
-    /// one pass over the runs.
-    pub(crate) fn token_origins(&self, tokens: &[(usize, usize)]) -> Vec<(u32, u32, u8)> {
-        let mut hint = 0;
-        if self.kind != ProjectionKind::Text {
-            return tokens
-                .iter()
-                .map(|&(s, e)| {
-                    let (os, oe, f) = self.to_original_from(s, e, &mut hint);
-                    (os as u32, oe as u32, f)
-                })
-                .collect();
-        }
-        // The folded text: in order, no flags; a token starts where a run
-        // or a character of a linear run starts.
-        let runs = &self.runs;
-        let mut r = 0;
-        tokens
-            .iter()
-            .map(|&(s, e)| {
-                while r + 1 < runs.len() && runs[r + 1].norm as usize <= s {
-                    r += 1;
-                }
-                let first = &runs[r];
-                let os = if first.orig_end == LINEAR { first.orig + (s as u32 - first.norm) } else { first.orig };
-                while r + 1 < runs.len() && (runs[r + 1].norm as usize) < e {
-                    r += 1;
-                }
-                let last = &runs[r];
-                let oe = if last.orig_end == LINEAR { last.orig + (e as u32 - last.norm) } else { last.orig_end };
-                (os, oe, 0)
-            })
-            .collect()
+    /// A cursor that maps tokens (non-empty byte ranges of `text` on
+    /// character boundaries, asked for in text order) to their original
+    /// ranges and flags, in one pass over the runs.
+    pub(crate) fn origins(&self) -> Origins<'_> {
+        Origins { projection: self, run: 0 }
     }
 
     /// Maps a byte range of `text` to the original byte range and the union
@@ -1607,10 +1612,10 @@ mod tests {
         let n = Normalizer::new(Steps::ALL).with_reach(8);
         for text in texts {
             for p in n.project(text) {
-                let tokens = crate::matcher::tokenize(&p.text);
-                for (&(s, e), o) in tokens.iter().zip(p.token_origins(&tokens)) {
+                let mut origins = p.origins();
+                for (s, e) in crate::matcher::tokenize(&p.text) {
                     let (os, oe, f) = to_original_by_chars(&p, s, e);
-                    assert_eq!(o, (os as u32, oe as u32, f), "{:?} token {s}..{e}", p.kind);
+                    assert_eq!(origins.of(s, e), (os as u32, oe as u32, f), "{:?} token {s}..{e}", p.kind);
                 }
                 if p.in_order() {
                     let (chars, offsets) = (p.chars(), p.offsets());
