@@ -10,12 +10,12 @@
 //! anchored walk never follows), and classifying the corpus costs within 1%
 //! of the instructions it took with them (callgrind).
 //!
-//! Layout: node `n`'s children are `bytes[child[n]..child[n + 1]]` (sorted)
-//! with targets in `next`; nodes with many children (and the root) also get
+//! Layout: node `n`'s children are `edges[child[n]..child[n + 1]]`, (byte,
+//! target) pairs sorted by byte; nodes with many children (and the root) also get
 //! a 256-entry row in `dense` so the walk looks them up in one step. Node 0
 //! is the root. Node `n` ends the keys `ids[ends[n]..ends[n + 1]]`.
 //!
-//! Targets (in `next` and `dense`) are not bare node numbers but *states*
+//! Targets (in `edges` and `dense`) are not bare node numbers but *states*
 //! that say what the walk must do next without loading anything else: a
 //! dense node is `row << 2 | DENSE` (its row in `dense`; `dense_node` gives
 //! the node back), a sparse node `n << 2`, and either has `ENDS` set when
@@ -44,8 +44,7 @@ const ENDS: u32 = 2;
 #[derive(Clone, Debug)]
 pub(crate) struct Trie {
     child: Vec<u32>,
-    bytes: Vec<u8>,
-    next: Vec<u32>,
+    edges: Vec<(u8, u32)>,
     /// `dense_node[r]`: the node whose row is `r` in `dense`.
     dense_node: Vec<u32>,
     dense: Vec<u32>,
@@ -132,7 +131,8 @@ impl Trie {
                 dense[row * 256 + bytes[i] as usize] = next[i];
             }
         }
-        Trie { child, bytes, next, dense_node, dense, ends, ids }
+        let edges = bytes.into_iter().zip(next).collect();
+        Trie { child, edges, dense_node, dense, ends, ids }
     }
 
     /// The node of a (non-zero) state.
@@ -173,13 +173,11 @@ impl Trie {
             return self.dense[(state >> 2) as usize * 256 + b as usize];
         }
         let node = (state >> 2) as usize;
-        let (lo, hi) = (self.child[node] as usize, self.child[node + 1] as usize);
-        for (i, &c) in self.bytes[lo..hi].iter().enumerate() {
-            if c == b {
-                return self.next[lo + i];
-            }
-            if c > b {
-                break;
+        let Some(&[lo, hi]) = self.child.get(node..node + 2) else { return 0 };
+        // Children in byte order: stop at the first byte not below `b`.
+        for &(c, next) in self.edges.get(lo as usize..hi as usize).unwrap_or_default() {
+            if c >= b {
+                return if c == b { next } else { 0 };
             }
         }
         0
