@@ -200,14 +200,23 @@ impl Pack {
                         while ends(last).is_some_and(|end| end < e) {
                             last += 1;
                         }
-                        (ends(last) == Some(e))
-                            .then(|| (proj_tokens[first].orig.0 as usize, proj_tokens[last].orig.1 as usize, 0))
+                        (ends(last) == Some(e)).then_some((first, last))
                     }
                     _ => None,
                 };
-                let (os, oe, flags) = through_tokens.unwrap_or_else(|| proj.to_original_from(s, e, &mut hint));
-                if !(deob && flags == 0) {
-                    hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
+                match through_tokens {
+                    Some((first, last)) => {
+                        let (os, oe) = (proj_tokens[first].orig.0, proj_tokens[last].orig.1);
+                        let mut h = hit(p.lexicon, u64::from(p.term), pi, s, e, os as usize, oe as usize, 0);
+                        h.tok = tokens_spanned(proj_tokens, first, last).unwrap_or((0, 0));
+                        hits.push(h);
+                    }
+                    None => {
+                        let (os, oe, flags) = proj.to_original_from(s, e, &mut hint);
+                        if !(deob && flags == 0) {
+                            hits.push(hit(p.lexicon, u64::from(p.term), pi, s, e, os, oe, flags));
+                        }
+                    }
                 }
             };
             // In the deobfuscated projection only a walk that reaches a
@@ -242,7 +251,9 @@ impl Pack {
                 }
                 if pi == 0 {
                     if let Some(v) = number_value(word) {
-                        numbers.push(hit(u32::MAX, v, pi, s, e, t.orig.0 as usize, t.orig.1 as usize, t.flags));
+                        let mut h = hit(u32::MAX, v, pi, s, e, t.orig.0 as usize, t.orig.1 as usize, t.flags);
+                        h.tok = tokens_spanned(proj_tokens, ti, ti).unwrap_or((0, 0));
+                        numbers.push(h);
                     }
                 }
             }
@@ -255,7 +266,11 @@ impl Pack {
             }
         }
         for h in hits.iter_mut().chain(numbers.iter_mut()) {
-            h.tok = token_range(&tokens, h.orig);
+            // (0, 0): not known yet (a range found from tokens ends after
+            // one); `token_range` gives (0, 0) only before the first token.
+            if h.tok == (0, 0) {
+                h.tok = token_range(&tokens, h.orig);
+            }
         }
         // Group by lexicon; within a lexicon keep the first of equal spans and
         // drop hits nested inside a longer one ("prompt" inside "system prompt").
@@ -425,6 +440,17 @@ fn hit(lexicon: u32, term: u64, pi: usize, s: usize, e: usize, os: usize, oe: us
 
 fn starts_with_word_char(s: &str) -> bool {
     s.chars().next().is_some_and(|c| is_word_char(c) && !is_unspaced_script(c))
+}
+
+/// [`token_range`] of the original range of `tokens[first..=last]`, when
+/// the tokens around show that it is `first..last + 1` (a character that
+/// folds into two tokens gives both its whole range, and then they do not):
+/// a test of four neighbours instead of two binary searches.
+fn tokens_spanned(tokens: &[Token], first: usize, last: usize) -> Option<(u32, u32)> {
+    let (s, e) = (tokens[first].orig.0, tokens[last].orig.1);
+    let starts_here = tokens[first].orig.1 > s && first.checked_sub(1).is_none_or(|p| tokens[p].orig.1 <= s);
+    let ends_here = tokens[last].orig.0 < e && tokens.get(last + 1).is_none_or(|n| n.orig.0 >= e);
+    (starts_here && ends_here).then_some((first as u32, last as u32 + 1))
 }
 
 /// The `text`-projection tokens an original byte range covers (end exclusive).
