@@ -324,12 +324,18 @@ impl Pack {
         let Some(candidates) = self.fuzzy_terms.by_chars.get(chars) else { return };
         let mut cs = word.chars();
         let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
+        let mut rs = word.chars().rev();
+        let (z0, z1) = (rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0'));
         for &i in candidates {
             let t = &self.fuzzy_terms.terms[i as usize];
             // One edit keeps one of the first two characters in one of the
-            // first two places.
+            // first two places, and one of the last two in one of the last two.
             let [t0, t1] = t.first;
             if !(w0 == t0 || w0 == t1 || w1 == t0 || w1 == t1) {
+                continue;
+            }
+            let [u0, u1] = self.fuzzy_terms.last[i as usize];
+            if !(z0 == u0 || z0 == u1 || z1 == u0 || z1 == u1) {
                 continue;
             }
             if within_one_edit(word, &t.text) {
@@ -348,6 +354,8 @@ pub(crate) struct FuzzyTerms {
     /// into `terms` in their order (so hits come in the same order as when
     /// every term was compared with every word).
     by_chars: Vec<Vec<u32>>,
+    /// `last[i]`: the last two characters of `terms[i]`, last first.
+    last: Vec<[char; 2]>,
 }
 
 impl FuzzyTerms {
@@ -360,7 +368,14 @@ impl FuzzyTerms {
                 by_chars[n].push(i as u32);
             }
         }
-        FuzzyTerms { terms, by_chars }
+        let last = terms
+            .iter()
+            .map(|t| {
+                let mut rs = t.text.chars().rev();
+                [rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0')]
+            })
+            .collect();
+        FuzzyTerms { terms, by_chars, last }
     }
 }
 
