@@ -174,7 +174,9 @@ impl Pack {
         let projections = self.normalizer.project(text);
         let base = &projections[0];
         let tokens = projection_tokens(base);
-        let mut hits = Vec::new();
+        // About one hit per two tokens on the corpus: reserved once rather
+        // than grown (and copied) a doubling at a time.
+        let mut hits = Vec::with_capacity(tokens.len() / 2 + 8);
         let mut numbers = Vec::new();
         for (pi, proj) in projections.iter().enumerate() {
             let deob = proj.kind == ProjectionKind::Deobfuscated;
