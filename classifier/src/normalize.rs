@@ -175,7 +175,7 @@ pub(crate) struct Origins<'a> {
 
 impl Origins<'_> {
     /// The original range and flags of the token `s..e`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of(&mut self, s: usize, e: usize) -> (u32, u32, u8) {
         let p = self.projection;
         if p.kind != ProjectionKind::Text {
@@ -422,7 +422,7 @@ trait Sink {
 
     /// Pushes the ASCII bytes `run`, whose first byte is at `origin` in the
     /// original text, each folded through `table` to one byte (none dropped).
-    fn push_ascii(&mut self, table: &[u8; 128], run: &[u8], origin: u32, flags: u8) {
+    fn push_ascii(&mut self, table: &[u8; 256], run: &[u8], origin: u32, flags: u8) {
         for (k, &b) in run.iter().enumerate() {
             let os = origin + k as u32;
             self.push(PChar { ch: char::from(table[b as usize]), orig_start: os, orig_end: os + 1, flags });
@@ -483,7 +483,7 @@ impl Sink for Builder {
     }
 
     #[inline(always)]
-    fn push_ascii(&mut self, table: &[u8; 128], run: &[u8], origin: u32, flags: u8) {
+    fn push_ascii(&mut self, table: &[u8; 256], run: &[u8], origin: u32, flags: u8) {
         self.linear_from(origin, flags);
         // A slice iterator of known length: one reservation, no capacity
         // check per byte.
@@ -512,8 +512,9 @@ pub struct Normalizer {
     /// deobfuscated projection only needs the text around what changed.
     /// `None`: the whole text.
     reach: Option<usize>,
-    /// What each ASCII byte folds to ([`ASCII_DROPPED`]: nothing).
-    ascii: [u8; 128],
+    /// What each ASCII byte folds to ([`ASCII_DROPPED`]: nothing); 0 for
+    /// the bytes of other characters too, so one test ends an ASCII run.
+    ascii: [u8; 256],
 }
 
 /// In [`Normalizer`]'s ASCII table: the byte is dropped (NUL never folds to
@@ -521,9 +522,9 @@ pub struct Normalizer {
 const ASCII_DROPPED: u8 = 0;
 
 /// What each ASCII byte folds to under `steps`.
-fn ascii_table(steps: Steps) -> [u8; 128] {
-    let mut t = [0; 128];
-    for (b, slot) in t.iter_mut().enumerate() {
+fn ascii_table(steps: Steps) -> [u8; 256] {
+    let mut t = [0; 256];
+    for (b, slot) in t.iter_mut().enumerate().take(128) {
         let c = b as u8;
         *slot = if steps.invisible && c.is_ascii_control() && !matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
             // The ASCII control characters that `is_invisible` drops.
@@ -634,12 +635,18 @@ impl Normalizer {
                 // The run of ASCII bytes from here that each fold to one
                 // byte (none dropped, no second space in a row), pushed at once.
                 let start = i;
-                while i < bytes.len() && bytes[i].is_ascii() {
+                while i < bytes.len() {
+                    // Only a space or nothing (dropped, or not ASCII) is
+                    // at most b' ': one test for everything else.
                     let m = self.ascii[bytes[i] as usize];
-                    if m == ASCII_DROPPED || (m == b' ' && last_space) {
-                        break;
+                    if m <= b' ' {
+                        if m == ASCII_DROPPED || last_space {
+                            break;
+                        }
+                        last_space = true;
+                    } else {
+                        last_space = false;
                     }
-                    last_space = m == b' ';
                     i += 1;
                 }
                 if i > start {
