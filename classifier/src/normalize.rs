@@ -667,7 +667,18 @@ impl Normalizer {
     /// out of [`fold_into`](Self::fold_into)'s loop, so that the ASCII path stays small
     /// and its `emit` is inlined).
     #[inline(never)]
-    fn fold_char(&self, c: char, (os, oe): (u32, u32), flags_in: u8, last_space: &mut bool, emit: &mut dyn Sink) {
+    fn fold_char(&self, c: char, orig: (u32, u32), flags_in: u8, last_space: &mut bool, emit: &mut dyn Sink) {
+        // The letters of whole scripts fold to themselves under every step
+        // (checked over each range by a test): no tables to consult.
+        if folds_to_itself(c) {
+            *last_space = false;
+            emit.push(PChar { ch: c, orig_start: orig.0, orig_end: orig.1, flags: flags_in });
+            return;
+        }
+        self.fold_char_slow(c, orig, flags_in, last_space, emit)
+    }
+
+    fn fold_char_slow(&self, c: char, (os, oe): (u32, u32), flags_in: u8, last_space: &mut bool, emit: &mut dyn Sink) {
         let mut push = |ch: char, last_space: &mut bool| {
             let is_space = ch == ' ';
             if is_space && *last_space {
@@ -1123,6 +1134,13 @@ fn is_dropped_mark(c: char) -> bool {
     matches!(c,
         '\u{0300}'..='\u{036F}' | '\u{0483}'..='\u{0489}' | '\u{064B}'..='\u{065F}' | '\u{0670}'
         | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Characters that [`Normalizer::fold_char`] gives back unchanged whatever
+/// the steps: CJK ideographs, Hangul syllables, and the lower-case basic
+/// Cyrillic letters but `й` (which NFKC splits into `и` and a breve).
+fn folds_to_itself(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}' | '\u{0430}'..='\u{0438}' | '\u{043A}'..='\u{044F}')
 }
 
 fn is_hangul_syllable(c: char) -> bool {
@@ -1601,6 +1619,29 @@ mod tests {
             (slice[0].orig_start as usize, slice[slice.len() - 1].orig_end as usize, bits)
         } else {
             (s as usize, e as usize, bits)
+        }
+    }
+
+    #[test]
+    fn what_folds_to_itself_does_so_under_every_step() {
+        // Every combination of the steps fold_char reads.
+        let mut all = Vec::new();
+        for bits in 0..8u8 {
+            let mut steps = Steps::none();
+            steps.nfkc = bits & 1 != 0;
+            steps.casefold = bits & 2 != 0;
+            steps.invisible = bits & 4 != 0;
+            all.push(Normalizer::new(steps));
+        }
+        for c in ('\u{0400}'..='\u{04FF}').chain('\u{4E00}'..='\u{9FFF}').chain('\u{AC00}'..='\u{D7A3}') {
+            for n in &all {
+                let mut out = Vec::new();
+                let mut last_space = true;
+                n.fold_char_slow(c, (0, c.len_utf8() as u32), 0, &mut last_space, &mut |p: PChar| out.push(p.ch));
+                if folds_to_itself(c) {
+                    assert_eq!(out, [c], "{c:?} ({:04X}) under {:?}", c as u32, n.steps());
+                }
+            }
         }
     }
 
