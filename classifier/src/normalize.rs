@@ -760,8 +760,8 @@ impl Normalizer {
             let window = |w: std::ops::Range<usize>| projection.chars_of(w);
             return self.deobfuscate_around_changes(
                 bytes.len(),
-                |i| char::from(bytes[i]),
-                window,
+                &|i| char::from(bytes[i]),
+                &window,
                 reach,
                 &[],
                 leet,
@@ -797,8 +797,8 @@ impl Normalizer {
         let spelled = if self.steps.despace && has_spelled_run(base) { spelled_runs(base) } else { Vec::new() };
         self.deobfuscate_around_changes(
             base.len(),
-            |i| base[i].ch,
-            |w| mapped[w].to_vec(),
+            &|i| base[i].ch,
+            &|w| mapped[w].to_vec(),
             reach,
             &confusables,
             leet,
@@ -831,8 +831,8 @@ impl Normalizer {
     fn deobfuscate_around_changes(
         &self,
         len: usize,
-        ch: impl Fn(usize) -> char,
-        window: impl Fn(std::ops::Range<usize>) -> Vec<PChar>,
+        ch: &dyn Fn(usize) -> char,
+        window: &dyn Fn(std::ops::Range<usize>) -> Vec<PChar>,
         reach: usize,
         confusables: &[std::ops::Range<usize>],
         leet: Vec<std::ops::Range<usize>>,
