@@ -470,7 +470,6 @@ impl Builder {
 }
 
 impl Sink for Builder {
-    #[inline(always)]
     fn push(&mut self, c: PChar) {
         if c.ch.is_ascii() && c.orig_end == c.orig_start.wrapping_add(1) {
             self.linear_from(c.orig_start, c.flags);
