@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 /// The classes of the model, in weight order: benign, then [`Category::ALL`].
 pub const CLASSES: usize = 1 + Category::ALL.len();
 
+
 /// Shortest and longest n-gram, in bytes.
 const MIN_N: usize = 3;
 const MAX_N: usize = 4;
@@ -304,33 +305,40 @@ impl LexicalModel {
         let mut touched: Vec<u32> = Vec::new();
         let mut out: Vec<([i32; CLASSES], u32, usize, usize)> = Vec::new();
         let mut found = Vec::new();
+        // The window being summed, in locals (pushed when the next starts).
         let mut current = usize::MAX;
+        let (mut sums, mut distinct, mut first, mut last) = ([0i32; CLASSES], 0u32, 0usize, 0usize);
         for_each_ngram(bytes, self.buckets, window, breaks, |win, bucket, s, e| {
             if win != current {
+                if current != usize::MAX {
+                    out.push((sums, distinct, first, last));
+                }
                 for t in touched.drain(..) {
                     seen[t as usize / 64] = 0;
                 }
-                out.push(([0; CLASSES], 0, s, e));
+                (sums, distinct, first) = ([0; CLASSES], 0, s);
                 current = win;
             }
-            let last = out.last_mut().expect("pushed above");
-            last.3 = e;
+            last = e;
             let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
             if seen[word] & bit != 0 {
                 return;
             }
             seen[word] |= bit;
             touched.push(bucket);
-            let row: &[i8; CLASSES] =
-                self.weights[bucket as usize * CLASSES..][..CLASSES].try_into().expect("CLASSES weights");
+            let at = bucket as usize * CLASSES;
+            let row: &[i8; CLASSES] = self.weights[at..at + CLASSES].try_into().expect("CLASSES weights");
             for c in 0..CLASSES {
-                last.0[c] += i32::from(row[c]);
+                sums[c] += i32::from(row[c]);
             }
-            last.1 += 1;
+            distinct += 1;
             if grams {
                 found.push((bucket, s, e));
             }
         });
+        if current != usize::MAX {
+            out.push((sums, distinct, first, last));
+        }
         (out, found)
     }
 
