@@ -245,6 +245,20 @@ fn normalise(p: &Path) -> PathBuf {
 }
 
 /// A path as the user can click it: relative to the current directory.
+/// Prints a pack's compile errors as diagnostics and a count, on stderr
+/// (`compile` and `fit`: pack errors are findings, exit 1).
+pub fn print_pack_errors(
+    errors: &distillguard::Errors,
+    dir: &Path,
+    src: &distillguard::PackSource,
+) -> std::process::ExitCode {
+    for e in &errors.0 {
+        eprintln!("{}\n", Diag::from_pack_error(e, dir, src).rendered);
+    }
+    eprintln!("{}: {} error(s)", shown_path(dir), errors.0.len());
+    std::process::ExitCode::from(1)
+}
+
 pub fn shown_path(path: &Path) -> String {
     relative_to(path, &cwd())
 }

@@ -14,24 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("distillguard");
-    assert!(path.exists(), "{} is missing: run `cargo build --release -p distillguard-host` first", path.display());
-    path
-}
+mod cli_support;
+use cli_support::{bin, copy_dir, dg, root, scratch};
 
 fn data(p: &str) -> String {
     format!("tests/data/cli/{p}")
-}
-
-/// Runs the binary from the repository root.
-fn dg(args: &[&str]) -> Output {
-    Command::new(bin()).current_dir(root()).args(args).stdin(Stdio::null()).output().unwrap()
 }
 
 fn code(o: &Output) -> i32 {
@@ -44,26 +31,6 @@ fn out(o: &Output) -> String {
 
 fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory under target/, fresh per name.
-fn scratch(name: &str) -> PathBuf {
-    let d = root().join("target/cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// A copy of the good sample pack, edited by `f`.

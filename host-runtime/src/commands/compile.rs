@@ -1,6 +1,6 @@
 //! `distillguard compile DIR -o FILE`: one verified binary pack.
 
-use crate::common::{shown_path, Diag, Global};
+use crate::common::{print_pack_errors, Diag, Global};
 use anyhow::{Context, Result};
 use clap::Args;
 use distillguard_host::packs;
@@ -21,13 +21,7 @@ pub fn run(g: &Global, a: CompileArgs) -> Result<ExitCode> {
     let (src, result) = packs::compile_source(&a.dir)?;
     let pack = match result {
         Ok(p) => p,
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("{}\n", Diag::from_pack_error(e, &a.dir, &src).rendered);
-            }
-            eprintln!("{}: {} error(s)", shown_path(&a.dir), errors.0.len());
-            return Ok(ExitCode::from(1));
-        }
+        Err(errors) => return Ok(print_pack_errors(&errors, &a.dir, &src)),
     };
     for w in pack.warnings() {
         eprintln!("{}\n", Diag::from_pack_error(w, &a.dir, &src).rendered);

@@ -2,7 +2,7 @@
 //! JSONL and the pack's own cases, and writes the model file `[model] file`
 //! names.
 
-use crate::common::{read_items, shown_path, Diag, Global};
+use crate::common::{print_pack_errors, read_items, shown_path, Global};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use distillguard::{Category, ErrorCode, Label, PackCompiler, Role, Segment};
@@ -85,13 +85,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     };
     let pack = match PackCompiler::new().without_model().compile(&src) {
         Ok(p) => p,
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("{}\n", Diag::from_pack_error(e, &a.dir, &src).rendered);
-            }
-            eprintln!("{}: {} error(s)", shown_path(&a.dir), errors.0.len());
-            return Ok(ExitCode::from(1));
-        }
+        Err(errors) => return Ok(print_pack_errors(&errors, &a.dir, &src)),
     };
     let (items, skipped) = read_items(&a.files)?;
     if let Some(code) = skipped.failure(a.allow_skipped) {
