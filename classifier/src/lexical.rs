@@ -31,7 +31,6 @@ use serde::{Deserialize, Serialize};
 /// The classes of the model, in weight order: benign, then [`Category::ALL`].
 pub const CLASSES: usize = 1 + Category::ALL.len();
 
-
 /// Shortest and longest n-gram, in bytes.
 const MIN_N: usize = 3;
 const MAX_N: usize = 4;
@@ -250,7 +249,8 @@ impl LexicalModel {
     }
 
     /// Scores `text` (projection 0 of the pack's normaliser): the window
-    /// most likely to be an extraction, its category and its heaviest words.
+    /// most likely to be an extraction, its probability and category
+    /// ([`evidence_words`](Self::evidence_words) names its heaviest words).
     ///
     /// `segments` are the segments' starts in `text` (sorted, the first at 0)
     /// with the classes that count in each (bit `c` for class `c`, in
