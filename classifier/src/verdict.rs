@@ -183,7 +183,7 @@ impl Pack {
         let mut views: Vec<RoleView> = Vec::new();
         let mut evidence = Vec::new();
         let mut keep: BTreeMap<Category, f64> = BTreeMap::new();
-        // Categories with evidence found only by deobfuscating: the lexical
+        // Categories with some evidence found by deobfuscating: the lexical
         // model reads the folded text, where "ѕуѕtem" is noise, so it may
         // lift their score but not lower it.
         let mut decoded: Vec<Category> = Vec::new();
