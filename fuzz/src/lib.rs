@@ -73,8 +73,10 @@ pub fn check_classify(data: &[u8]) {
 pub fn check_normalize(data: &[u8]) {
     let Some((&bits, rest)) = data.split_first() else { return };
     let mut steps = Steps::none();
+    // Nine steps, eight bits: the ninth (`reverse`) follows bit 0, as release
+    // builds always read it (the shift wrapped; debug builds panicked).
     for (i, name) in Steps::NAMES.iter().enumerate() {
-        if bits & (1 << i) != 0 {
+        if bits & (1u8 << (i % 8)) != 0 {
             steps.enable(name);
         }
     }
