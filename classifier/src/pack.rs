@@ -281,6 +281,10 @@ pub struct Pack {
     /// `floating_first[b]`: some floating term starts with byte `b`.
     pub(crate) floating_first: [bool; 256],
     pub(crate) normalizer: Normalizer,
+    /// Per role (`Role as usize`): the lexical model's classes that count in a
+    /// segment of that role, as bits in `lexical::CLASSES` order: benign, and
+    /// each category some rule of which reads the role.
+    pub(crate) lexical_classes: [u8; 5],
     pub(crate) warnings: Vec<Error>,
 }
 
@@ -484,6 +488,15 @@ impl Pack {
         // A deobfuscated match covers at most the longest term; spelled-out
         // letters take up to twice as many characters in the original.
         let normalizer = Normalizer::new(data.meta.steps).with_reach(2 * longest + 2);
+        let lexical_classes = crate::Role::ALL.map(|role| {
+            let mut classes = 1;
+            for (c, category) in Category::ALL.iter().enumerate() {
+                if data.rules.iter().any(|r| r.category == *category && r.roles.0 & role.bit() != 0) {
+                    classes |= 1 << (c + 1);
+                }
+            }
+            classes
+        });
         Ok(Pack {
             data,
             fuzzy_terms,
@@ -494,6 +507,7 @@ impl Pack {
             floating_patterns,
             floating_first,
             normalizer,
+            lexical_classes,
             warnings: Vec::new(),
         })
     }
@@ -591,18 +605,6 @@ impl Pack {
     /// The cases shipped with the pack.
     pub fn cases(&self) -> &[Case] {
         &self.data.cases
-    }
-
-    /// The lexical model's classes that count in a segment of `role`: benign,
-    /// and each category some rule of which reads that role.
-    pub(crate) fn lexical_classes(&self, role: crate::Role) -> u8 {
-        let mut classes = 1;
-        for (c, category) in Category::ALL.iter().enumerate() {
-            if self.data.rules.iter().any(|r| r.category == *category && r.roles.0 & role.bit() != 0) {
-                classes |= 1 << (c + 1);
-            }
-        }
-        classes
     }
 
     /// The lexical model blended with the rules, if the pack has one.

@@ -241,7 +241,7 @@ impl Pack {
                 .enumerate()
                 .map(|(i, r)| {
                     let role = roles.map_or(Role::User, |roles| roles[i]);
-                    (base.offset_of_original(r.start), self.lexical_classes(role))
+                    (base.offset_of_original(r.start), self.lexical_classes[role as usize])
                 })
                 .collect();
             let lex = model.score(&base.text, &starts);
