@@ -383,8 +383,10 @@ impl LexicalModel {
     }
 }
 
-/// The softmax of `logits`.
-fn softmax(logits: &[f64; CLASSES]) -> [f64; CLASSES] {
+/// The softmax of `logits`, with this module's IEEE-only `exp`: the same
+/// bits on every host (the fitter uses it too, so a fit is reproducible
+/// across platforms).
+pub fn softmax(logits: &[f64; CLASSES]) -> [f64; CLASSES] {
     let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut p = [0.0; CLASSES];
     let mut total = 0.0;

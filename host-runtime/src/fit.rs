@@ -6,7 +6,7 @@
 //! Deterministic: one thread, a fixed example order per epoch from a seeded
 //! generator, no clock. The same data and parameters give the same bytes.
 
-use distillguard::lexical::{Blend, LexicalModel, CLASSES};
+use distillguard::lexical::{softmax, Blend, LexicalModel, CLASSES};
 
 /// How to fit.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -126,17 +126,6 @@ fn quantise(w: &[f64]) -> (f64, Vec<i8>) {
     let scale = if top > 0.0 { top / 127.0 } else { 1.0 };
     let q = w.iter().map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8).collect();
     (scale, q)
-}
-
-fn softmax(logits: &[f64; CLASSES]) -> [f64; CLASSES] {
-    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut p = [0.0; CLASSES];
-    let mut total = 0.0;
-    for c in 0..CLASSES {
-        p[c] = (logits[c] - max).exp();
-        total += p[c];
-    }
-    p.map(|v| v / total)
 }
 
 #[cfg(test)]
