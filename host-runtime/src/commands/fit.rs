@@ -66,7 +66,11 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     {
         bail!("error[{}]: --buckets must be a power of two from 64 to 2^24, --window at least 64, --step positive, --l2 in [0, 1)", ErrorCode::BadArgument);
     }
-    let (src, _) = packs::compile_source(&a.dir)?;
+    // Read only: the pack is compiled once, below, without the model it is about to get.
+    let (src, unreadable) = packs::read_source(&a.dir)?;
+    if !unreadable.is_empty() {
+        return Ok(print_pack_errors(&distillguard::Errors(unreadable), &a.dir, &src));
+    }
     let section: ModelSection = {
         let doc = src.get("pack.toml").context("the pack has no pack.toml")?;
         #[derive(serde::Deserialize)]
