@@ -438,6 +438,14 @@ mod tests {
     }
 
     #[test]
+    fn classes_follow_category_declaration_order() {
+        // Pack::from_data numbers a rule's class as `category as u8 + 1`.
+        for (i, c) in Category::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+        }
+    }
+
+    #[test]
     fn windows_end_at_whitespace() {
         let text = b"aaaa bbbb cccc dddd";
         let mut wins = Vec::new();

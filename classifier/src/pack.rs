@@ -488,15 +488,15 @@ impl Pack {
         // A deobfuscated match covers at most the longest term; spelled-out
         // letters take up to twice as many characters in the original.
         let normalizer = Normalizer::new(data.meta.steps).with_reach(2 * longest + 2);
-        let lexical_classes = crate::Role::ALL.map(|role| {
-            let mut classes = 1;
-            for (c, category) in Category::ALL.iter().enumerate() {
-                if data.rules.iter().any(|r| r.category == *category && r.roles.0 & role.bit() != 0) {
-                    classes |= 1 << (c + 1);
+        // Category::ALL lists the categories in declaration order: class c + 1.
+        let mut lexical_classes = [1u8; 5];
+        for rule in &data.rules {
+            for (role, classes) in lexical_classes.iter_mut().enumerate() {
+                if rule.roles.0 & (1 << role) != 0 {
+                    *classes |= 1 << (rule.category as u8 + 1);
                 }
             }
-            classes
-        });
+        }
         Ok(Pack {
             data,
             fuzzy_terms,
