@@ -42,6 +42,17 @@ pub const EVIDENCE_ID: &str = "LEX-001";
 pub const EVIDENCE_DESCRIPTION: &str =
     "The pack's lexical model: probability of extraction (weight) and the words whose character n-grams weigh most towards this category";
 
+/// A projection other than the folded text (deobfuscated, decoded) is read
+/// too when at least this many of its bytes were decoded: enough for a word
+/// or two, not for the "12GB" that leetspeak detection also undoes.
+pub const DECODED_MIN_BYTES: usize = 8;
+
+/// Whether the model reads projection `index` of a text (the folded text
+/// is projection 0).
+pub(crate) fn reads(index: usize, projection: &crate::normalize::Projection) -> bool {
+    index == 0 || projection.decoded_bytes() >= DECODED_MIN_BYTES
+}
+
 /// At most this many words are reported as the model's evidence.
 const EVIDENCE_WORDS: usize = 6;
 

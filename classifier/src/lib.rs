@@ -39,6 +39,7 @@ pub mod cases;
 #[cfg(feature = "compiler")]
 mod compiler;
 pub mod condition;
+pub mod encodings;
 mod error;
 mod eval;
 pub mod lexical;

@@ -234,32 +234,27 @@ impl Pack {
         }
         let mut rules: BTreeMap<Category, f64> = keep.into_iter().map(|(c, miss)| (c, 1.0 - miss)).collect();
         if let Some(model) = &self.data.model {
-            let base = &scan.projections[0];
-            // Per segment, the classes its role counts (benign always).
-            let starts: Vec<(usize, u8)> = segments
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let role = roles.map_or(Role::User, |roles| roles[i]);
-                    (base.offset_of_original(r.start), self.lexical_classes[role as usize])
-                })
-                .collect();
-            let lex = model.score(&base.text, &starts);
+            let (lex, read) = self.lexical_reading(model, &scan, segments, roles);
             if lex.extraction >= model.blend.evidence_from {
+                let projection = &scan.projections[read];
                 rules.entry(lex.category).or_insert(0.0);
+                let mut bits = 0u8;
+                let spans = model
+                    .evidence_words(&projection.text, &lex)
+                    .iter()
+                    .map(|&(s, e)| {
+                        let (os, oe, f) = projection.to_original(s, e);
+                        bits |= f;
+                        span_of(text, segments, roles, os, oe)
+                    })
+                    .collect();
+                let via = flags::names(bits);
                 evidence.push(Evidence {
                     rule: crate::lexical::EVIDENCE_ID.to_string(),
                     category: lex.category,
                     weight: round4(lex.extraction),
-                    spans: model
-                        .evidence_words(&base.text, &lex)
-                        .iter()
-                        .map(|&(s, e)| {
-                            let (os, oe, _) = base.to_original(s, e);
-                            span_of(text, segments, roles, os, oe)
-                        })
-                        .collect(),
-                    via: "text".to_string(),
+                    spans,
+                    via: if via.is_empty() { "text".to_string() } else { via.join("+") },
                 });
             }
             for (category, score) in rules.iter_mut() {
@@ -278,6 +273,40 @@ impl Pack {
             fingerprint: fingerprint(text, &scan, fingerprint_hits),
             pack: PackRef { name: self.data.meta.name.clone(), version: self.data.meta.version.clone() },
         }
+    }
+
+    /// What the lexical model reads in a scanned prompt, and the index of
+    /// the projection it read it in: the folded text, and each decoded
+    /// projection with at least [`crate::lexical::DECODED_MIN_BYTES`] decoded
+    /// bytes (so "12GB" read as leetspeak costs no second reading); the window
+    /// most likely to be an extraction over all of them, the folded text
+    /// winning ties. Each segment counts the classes its role counts; a
+    /// reversed projection runs backwards through the segments, so there a
+    /// class counts only where every segment counts it.
+    fn lexical_reading(
+        &self,
+        model: &crate::lexical::LexicalModel,
+        scan: &crate::matcher::Scan,
+        segments: &[Range<usize>],
+        roles: Option<&[Role]>,
+    ) -> (crate::lexical::LexicalScore, usize) {
+        let classes = |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
+        let mut best: Option<(crate::lexical::LexicalScore, usize)> = None;
+        for (k, projection) in scan.projections.iter().enumerate() {
+            if !crate::lexical::reads(k, projection) {
+                continue;
+            }
+            let starts: Vec<(usize, u8)> = if projection.in_order() {
+                segments.iter().enumerate().map(|(i, r)| (projection.offset_of_original(r.start), classes(i))).collect()
+            } else {
+                vec![(0, (0..segments.len()).fold(u8::MAX, |all, i| all & classes(i)))]
+            };
+            let score = model.score(&projection.text, &starts);
+            if best.as_ref().is_none_or(|(b, _)| score.extraction > b.extraction) {
+                best = Some((score, k));
+            }
+        }
+        best.expect("a scan has its folded text")
     }
 }
 

@@ -95,8 +95,16 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     if let Some(code) = skipped.failure(a.allow_skipped) {
         return Ok(code);
     }
-    let features = |segments: &[Segment<'_>]| {
-        pack.lexical_features(segments, params.buckets, usize::MAX).into_iter().next().unwrap_or_default()
+    // The classifier takes the most extraction-like of the projections the
+    // model reads: a benign text must read benign in each, an extraction
+    // must read as one where it was decoded (its folded form is noise when
+    // it was base64 or homoglyphs).
+    let features = |segments: &[Segment<'_>], class: usize| {
+        let mut views = pack.lexical_features(segments, params.buckets);
+        if class != 0 && views.len() > 1 {
+            views.remove(0);
+        }
+        views
     };
     let class_of = |label: Label, category: Option<&str>| -> Result<usize, String> {
         match label {
@@ -115,9 +123,9 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
             anyhow::anyhow!("error[{}]: {}: {e}", ErrorCode::Schema, item.id.as_deref().unwrap_or("a record"))
         })?;
         per_class[class] += 1;
-        examples.push(Example { buckets: features(&item.prompt.segments()), class });
+        examples.extend(features(&item.prompt.segments(), class).into_iter().map(|buckets| Example { buckets, class }));
     }
-    let from_files = examples.len();
+    let from_files = items.len();
     let mut skipped_cases = 0;
     for case in pack.cases() {
         let segments = case.segments().unwrap_or_else(|| vec![Segment::new(Role::User, &case.text)]);
@@ -128,11 +136,12 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
             continue;
         };
         per_class[class] += 1;
-        let buckets = features(&segments);
-        for _ in 1..a.case_weight {
-            examples.push(Example { buckets: buckets.clone(), class });
+        for buckets in features(&segments, class) {
+            for _ in 1..a.case_weight {
+                examples.push(Example { buckets: buckets.clone(), class });
+            }
+            examples.push(Example { buckets, class });
         }
-        examples.push(Example { buckets, class });
     }
     let n_cases = pack.cases().len() - skipped_cases;
     let model = fit(&examples, params);
