@@ -8,7 +8,8 @@
 //! every text three ways would cost every prompt a second and third pass, so
 //! the test here is cheap and bounded: among the first [`WORDS_READ`] words of
 //! the folded text, count the commonest English words as written, after
-//! ROT13 and backwards. Ordinary English has many as written and almost none
+//! ROT13 and backwards (stopping once [`PLAIN_ENOUGH`] appear as written).
+//! Ordinary English has many as written and almost none
 //! the other ways (the list leaves out words that are another list word
 //! backwards or in ROT13: "no"/"on", "be"/"or", "an"/"na"); other languages
 //! have few either way.
@@ -16,8 +17,13 @@
 /// At most this many words are read to decide.
 pub const WORDS_READ: usize = 200;
 
-/// A reading wins with at least this many common words...
+/// A reading wins with at least this many common words, and more than
+/// twice as many as the text has as written.
 const MIN_HITS: u32 = 3;
+
+/// Reading stops once the text has this many common words as written: it is
+/// English as it stands (ordinary prompts stop within their first lines).
+const PLAIN_ENOUGH: u32 = 24;
 
 /// The commonest English words, sorted (for binary search), none of them
 /// another one's ROT13 or reversal.
@@ -30,8 +36,43 @@ const COMMON: [&[u8]; 71] = [
     b"where", b"which", b"will", b"with", b"would", b"write", b"you", b"your",
 ];
 
+/// A word of at most six lower-case ASCII letters as a number: five bits a
+/// letter after a leading 1, so words of different lengths differ.
+const fn key(word: &[u8]) -> u32 {
+    let mut k = 1u32;
+    let mut i = 0;
+    while i < word.len() {
+        k = k << 5 | (word[i] - b'a' + 1) as u32;
+        i += 1;
+    }
+    k
+}
+
+/// [`COMMON`] as sorted keys.
+static COMMON_KEYS: [u32; COMMON.len()] = {
+    let mut keys = [0u32; COMMON.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = key(COMMON[i]);
+        i += 1;
+    }
+    // Insertion sort (a const context has no sort).
+    let mut j = 1;
+    while j < keys.len() {
+        let mut k = j;
+        while k > 0 && keys[k - 1] > keys[k] {
+            let t = keys[k];
+            keys[k] = keys[k - 1];
+            keys[k - 1] = t;
+            k -= 1;
+        }
+        j += 1;
+    }
+    keys
+};
+
 fn is_common(word: &[u8]) -> bool {
-    COMMON.binary_search(&word).is_ok()
+    COMMON_KEYS.binary_search(&key(word)).is_ok()
 }
 
 /// Whether `folded` (lower-cased text) reads as English only after ROT13,
@@ -45,27 +86,39 @@ fn is_common(word: &[u8]) -> bool {
 /// ```
 pub fn unannounced_decodings(folded: &str) -> (bool, bool) {
     let (mut plain, mut rot, mut rev) = (0u32, 0u32, 0u32);
-    let mut buf = [0u8; 8];
-    for word in folded.as_bytes().split(|b| !b.is_ascii_lowercase()).filter(|w| !w.is_empty()).take(WORDS_READ) {
+    let mut words = 0;
+    let bytes = folded.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && words < WORDS_READ && plain < PLAIN_ENOUGH {
+        if !bytes[i].is_ascii_lowercase() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        words += 1;
+        let word = &bytes[start..i];
         if !(2..=6).contains(&word.len()) {
             continue;
         }
-        let w = &mut buf[..word.len()];
         if is_common(word) {
             plain += 1;
             continue;
         }
-        for (o, &b) in w.iter_mut().zip(word) {
+        let mut r = [0u8; 6];
+        for (o, &b) in r.iter_mut().zip(word) {
             *o = (b - b'a' + 13) % 26 + b'a';
         }
-        if is_common(w) {
+        if is_common(&r[..word.len()]) {
             rot += 1;
             continue;
         }
-        for (o, &b) in w.iter_mut().zip(word.iter().rev()) {
+        for (o, &b) in r.iter_mut().zip(word.iter().rev()) {
             *o = b;
         }
-        if is_common(w) {
+        if is_common(&r[..word.len()]) {
             rev += 1;
         }
     }
@@ -94,27 +147,59 @@ pub const HEX_MIN_BYTES: usize = 12;
 pub fn hex_payloads(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_hexdigit() {
+    // A payload is a stretch of at least 2 * HEX_MIN_BYTES hex-ish bytes
+    // (digits, separators, `x` and `\`), so probing every HEX_PROBE-th byte
+    // lands in each; most probes in most text land on a letter past `f`.
+    let mut probe = HEX_PROBE - 1;
+    while probe < bytes.len() {
+        if !hexish(bytes[probe]) {
+            probe += HEX_PROBE;
+            continue;
+        }
+        let mut start = probe;
+        while start > 0 && hexish(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < bytes.len() && hexish(bytes[end]) {
+            end += 1;
+        }
+        if end - start >= 2 * HEX_MIN_BYTES {
+            decode_stretch(bytes, start, end, &mut out);
+        }
+        probe = end + HEX_PROBE - 1;
+    }
+    out
+}
+
+/// Hex digits, the separators between pairs, and the `\x` / `0x` prefixes.
+fn hexish(b: u8) -> bool {
+    b.is_ascii_hexdigit() || matches!(b, b' ' | b':' | b',' | b'-' | b'\\' | b'x')
+}
+
+/// Probe stride of [`hex_payloads`] (at most `2 * HEX_MIN_BYTES`).
+const HEX_PROBE: usize = 16;
+
+/// The payloads of the hex-ish stretch `start..end` of `bytes`.
+fn decode_stretch(bytes: &[u8], start: usize, end: usize, out: &mut Vec<(std::ops::Range<usize>, String)>) {
+    let mut i = start;
+    while i < end {
+        // A run starts at a hex digit (or a `\x` prefix) at the start of a word.
+        let word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        if !(word_start && (bytes[i].is_ascii_hexdigit() || bytes[i] == b'\\')) {
             i += 1;
             continue;
         }
-        let (end, decoded) = hex_run(bytes, i);
+        let (run_end, decoded) = hex_run(bytes, i);
         if decoded.len() >= HEX_MIN_BYTES {
             if let Ok(s) = String::from_utf8(decoded) {
                 if readable(&s) {
-                    out.push((i..end, s));
+                    out.push((i..run_end, s));
                 }
             }
         }
-        // Skip the rest of the word this run started in.
-        i = end.max(i + 1);
-        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
+        i = run_end.max(i + 1);
     }
-    out
 }
 
 /// Decodes pairs of hex digits from `start` (a hex digit) on; returns where

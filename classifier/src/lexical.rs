@@ -43,14 +43,56 @@ pub const EVIDENCE_DESCRIPTION: &str =
     "The pack's lexical model: probability of extraction (weight) and the words whose character n-grams weigh most towards this category";
 
 /// A projection other than the folded text (deobfuscated, decoded) is read
-/// too when at least this many of its bytes were decoded: enough for a word
-/// or two, not for the "12GB" that leetspeak detection also undoes.
+/// around each stretch of decoded text with at least this many decoded bytes:
+/// enough for a word or two, not for the "12GB" that leetspeak detection also
+/// undoes.
 pub const DECODED_MIN_BYTES: usize = 8;
 
-/// Whether the model reads projection `index` of a text (the folded text
-/// is projection 0).
-pub(crate) fn reads(index: usize, projection: &crate::normalize::Projection) -> bool {
-    index == 0 || projection.decoded_bytes() >= DECODED_MIN_BYTES
+/// The passages of a projection the model reads: the whole of projection 0;
+/// in another projection, each cluster of decoded ranges (`decoded`, sorted;
+/// ranges closer than `window` join a cluster) with at least
+/// [`DECODED_MIN_BYTES`] decoded bytes, with `window / 2` bytes of context on
+/// each side, widened to whitespace, overlapping passages joined.
+///
+/// ```
+/// use distillguard::lexical::passages;
+/// let text = "aaaa bbbb cccc dddd eeee";
+/// assert_eq!(passages(0, text, &[], 4), vec![0..24]);
+/// // Two decoded bytes are too few; ten are a passage, with context.
+/// assert!(passages(1, text, &[5..7], 4).is_empty());
+/// assert_eq!(passages(1, text, &[5..15], 4), vec![0..19]);
+/// ```
+pub fn passages(index: usize, text: &str, decoded: &[std::ops::Range<usize>], window: usize) -> Vec<std::ops::Range<usize>> {
+    if index == 0 {
+        return vec![0..text.len()];
+    }
+    let bytes = text.as_bytes();
+    let mut clusters: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
+    for r in decoded {
+        match clusters.last_mut() {
+            Some((c, n)) if r.start < c.end.saturating_add(window) => {
+                c.end = r.end;
+                *n += r.len();
+            }
+            _ => clusters.push((r.clone(), r.len())),
+        }
+    }
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (c, n) in clusters {
+        if n < DECODED_MIN_BYTES {
+            continue;
+        }
+        let mut start = c.start.saturating_sub(window / 2);
+        while start > 0 && !bytes[start - 1].is_ascii_whitespace() {
+            start -= 1;
+        }
+        let end = window_end(bytes, c.end, window / 2);
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = end,
+            _ => out.push(start..end),
+        }
+    }
+    out
 }
 
 /// At most this many words are reported as the model's evidence.
@@ -298,6 +340,20 @@ impl LexicalModel {
             return LexicalScore { extraction: 0.0, category: Category::ALL[0], window: (0, 0) };
         };
         LexicalScore { extraction, category: Category::ALL[c - 1], window }
+    }
+
+    /// [`score`](Self::score) of the passage `range` of `text` (on
+    /// character boundaries), its window given in `text`.
+    pub fn score_in(&self, text: &str, range: std::ops::Range<usize>, segments: &[(usize, u8)]) -> LexicalScore {
+        let mut local: Vec<(usize, u8)> = Vec::with_capacity(segments.len());
+        if !segments.is_empty() {
+            let first = segments.partition_point(|s| s.0 <= range.start).max(1) - 1;
+            local.push((0, segments[first].1));
+            local.extend(segments[first + 1..].iter().filter(|s| s.0 < range.end).map(|&(at, c)| (at - range.start, c)));
+        }
+        let mut score = self.score(&text[range.clone()], &local);
+        score.window = (score.window.0 + range.start, score.window.1 + range.start);
+        score
     }
 
     /// Per window: the weight sums of its distinct buckets, their number,

@@ -311,10 +311,22 @@ impl Projection {
         }
     }
 
-    /// How many bytes of `text` some deobfuscation or decoding produced
-    /// (characters with [`flags`]): 0 for the folded text.
-    pub fn decoded_bytes(&self) -> usize {
-        (0..self.runs.len()).filter(|&i| self.runs[i].flags != 0).map(|i| self.run_end(i) - self.runs[i].norm as usize).sum()
+    /// The byte ranges of `text` that some deobfuscation or decoding
+    /// produced (characters with [`flags`]), in order, adjacent ones merged:
+    /// none in the folded text.
+    pub fn decoded_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, r) in self.runs.iter().enumerate() {
+            if r.flags == 0 {
+                continue;
+            }
+            let range = r.norm as usize..self.run_end(i);
+            match out.last_mut() {
+                Some(last) if last.end == range.start => last.end = range.end,
+                _ => out.push(range),
+            }
+        }
+        out
     }
 
     /// Whether the characters' original ranges only move forward (every

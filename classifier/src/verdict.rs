@@ -276,11 +276,11 @@ impl Pack {
     }
 
     /// What the lexical model reads in a scanned prompt, and the index of
-    /// the projection it read it in: the folded text, and each decoded
-    /// projection with at least [`crate::lexical::DECODED_MIN_BYTES`] decoded
-    /// bytes (so "12GB" read as leetspeak costs no second reading); the window
-    /// most likely to be an extraction over all of them, the folded text
-    /// winning ties. Each segment counts the classes its role counts; a
+    /// the projection it read it in: the folded text, and in each decoded
+    /// projection the passages around its decoded text
+    /// ([`crate::lexical::passages`]: "12GB" read as leetspeak costs no second
+    /// reading); the window most likely to be an extraction over all of them,
+    /// the folded text winning ties. Each segment counts the classes its role counts; a
     /// reversed projection runs backwards through the segments, so there a
     /// class counts only where every segment counts it.
     fn lexical_reading(
@@ -293,7 +293,8 @@ impl Pack {
         let classes = |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
         let mut best: Option<(crate::lexical::LexicalScore, usize)> = None;
         for (k, projection) in scan.projections.iter().enumerate() {
-            if !crate::lexical::reads(k, projection) {
+            let passages = crate::lexical::passages(k, &projection.text, &projection.decoded_ranges(), model.window as usize);
+            if passages.is_empty() {
                 continue;
             }
             let starts: Vec<(usize, u8)> = if projection.in_order() {
@@ -301,9 +302,11 @@ impl Pack {
             } else {
                 vec![(0, (0..segments.len()).fold(u8::MAX, |all, i| all & classes(i)))]
             };
-            let score = model.score(&projection.text, &starts);
-            if best.as_ref().is_none_or(|(b, _)| score.extraction > b.extraction) {
-                best = Some((score, k));
+            for passage in passages {
+                let score = model.score_in(&projection.text, passage, &starts);
+                if best.as_ref().is_none_or(|(b, _)| score.extraction > b.extraction) {
+                    best = Some((score, k));
+                }
             }
         }
         best.expect("a scan has its folded text")

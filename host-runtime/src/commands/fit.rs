@@ -100,7 +100,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     // must read as one where it was decoded (its folded form is noise when
     // it was base64 or homoglyphs).
     let features = |segments: &[Segment<'_>], class: usize| {
-        let mut views = pack.lexical_features(segments, params.buckets);
+        let mut views = pack.lexical_features(segments, params.buckets, params.window as usize);
         if class != 0 && views.len() > 1 {
             views.remove(0);
         }
