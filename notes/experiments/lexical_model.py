@@ -68,9 +68,9 @@ seen = (glob.glob("tests/data/corpus/*.jsonl") + ["tests/data/generalisation.jso
         + sorted(glob.glob("tests/data/probes/*.jsonl")) + sorted(glob.glob("tests/data/public/tune*.jsonl")))
 train = [item for f in seen for item in load(f)]
 fresh = {
-    "rounds I-K": [item for k in "IJK" for item in load(f"tests/data/heldout/round-{k}.jsonl")],
-    "round L": load("tests/data/heldout/round-L.jsonl"),
-    "public heldout-8": load("tests/data/public/heldout-8.jsonl"),
+    "rounds I-K": [item for k in "IJK" for item in load(f"tests/data/picking/round-{k}.jsonl")],
+    "round L": load("tests/data/picking/round-L.jsonl"),
+    "public heldout-8": load("tests/data/picking/public-8.jsonl"),
 }
 y = labels(train)
 rules = sorted({e["rule"] for _, v in train for e in v["evidence"]})

@@ -107,8 +107,8 @@ fn fit_reports_bad_input() {
 /// segment), on a fresh set where the model speaks often.
 #[test]
 fn model_evidence_names_words_of_the_original() {
-    let o = dg(&["--engine", "native", "classify", "--format", "jsonl", "-i", "tests/data/heldout/round-L.jsonl"]);
-    let input: Vec<Value> = std::fs::read_to_string(root().join("tests/data/heldout/round-L.jsonl"))
+    let o = dg(&["--engine", "native", "classify", "--format", "jsonl", "-i", "tests/data/picking/round-L.jsonl"]);
+    let input: Vec<Value> = std::fs::read_to_string(root().join("tests/data/picking/round-L.jsonl"))
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
