@@ -48,6 +48,11 @@ pub const EVIDENCE_DESCRIPTION: &str =
 /// undoes.
 pub const DECODED_MIN_BYTES: usize = 8;
 
+/// The model lowers a category's rule score only in a text of at least this
+/// many bytes (folded): in a one-line payload it has a few dozen n-grams to
+/// go on, too few to outweigh a rule that matched, so there it can only lift.
+pub const LOWERS_FROM_BYTES: usize = 100;
+
 /// The passages of a projection the model reads: the whole of projection 0;
 /// in another projection, each cluster of decoded ranges (`decoded`, sorted;
 /// ranges closer than `window` join a cluster) with at least

@@ -257,9 +257,11 @@ impl Pack {
                     via: if via.is_empty() { "text".to_string() } else { via.join("+") },
                 });
             }
+            // Too little text for the model to outweigh a rule (a one-line payload).
+            let short = scan.projections[0].text.len() < crate::lexical::LOWERS_FROM_BYTES;
             for (category, score) in rules.iter_mut() {
                 let blended = model.blend.combine(*score, lex.extraction);
-                *score = if decoded.contains(category) { blended.max(*score) } else { blended };
+                *score = if decoded.contains(category) || short { blended.max(*score) } else { blended };
             }
         }
         let categories: BTreeMap<Category, f64> = rules.into_iter().map(|(c, s)| (c, round4(s))).collect();
