@@ -193,7 +193,7 @@ fn decode_stretch(bytes: &[u8], start: usize, end: usize, out: &mut Vec<(std::op
         let (run_end, decoded) = hex_run(bytes, i);
         if decoded.len() >= HEX_MIN_BYTES {
             if let Ok(s) = String::from_utf8(decoded) {
-                if readable(&s) {
+                if crate::normalize::is_readable(&s) {
                     out.push((i..run_end, s));
                 }
             }
@@ -237,13 +237,6 @@ fn hex_run(bytes: &[u8], start: usize) -> (usize, Vec<u8>) {
         return (end, Vec::new());
     }
     (end, out)
-}
-
-/// Mostly printable, and words (a space).
-fn readable(s: &str) -> bool {
-    let total = s.chars().count();
-    let good = s.chars().filter(|c| !c.is_control() || c.is_whitespace()).count();
-    total > 0 && good * 10 >= total * 9 && s.contains(' ')
 }
 
 #[cfg(test)]

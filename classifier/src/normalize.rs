@@ -1129,7 +1129,7 @@ const B64: [bool; 256] = {
     t
 };
 
-fn is_readable(s: &str) -> bool {
+pub(crate) fn is_readable(s: &str) -> bool {
     let total = s.chars().count();
     let good = s.chars().filter(|c| !c.is_control() || c.is_whitespace()).count();
     total > 0 && good * 10 >= total * 9 && s.contains(' ')
