@@ -274,43 +274,7 @@ impl Pack {
                 h.tok = token_range(&tokens, h.orig);
             }
         }
-        // Group by lexicon; within a lexicon keep the first of equal spans and
-        // drop hits nested inside a longer one ("prompt" inside "system prompt").
-        // Decoded base64 maps every character to the whole encoded run, so
-        // within one projection nesting is judged on the projection's text.
-        hits.sort_unstable_by_key(|h| {
-            (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
-        });
-        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-        for h in hits {
-            if let Some(last) = kept.last() {
-                let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
-                let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
-                if last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm) {
-                    continue;
-                }
-            }
-            kept.push(h);
-        }
-        // Filled in lexicon order, each entry written once (zeroing the
-        // whole table first was a `memset` per text).
-        let lexicons = self.data.lexicons.len();
-        let mut by_lexicon = Vec::with_capacity(lexicons);
-        let mut i = 0;
-        while i < kept.len() {
-            let lex = kept[i].lexicon as usize;
-            let start = i;
-            while i < kept.len() && kept[i].lexicon as usize == lex {
-                i += 1;
-            }
-            while by_lexicon.len() < lex {
-                by_lexicon.push(0..0);
-            }
-            by_lexicon.push(start..i);
-        }
-        while by_lexicon.len() < lexicons {
-            by_lexicon.push(0..0);
-        }
+        let (kept, by_lexicon) = group_by_lexicon(hits, self.data.lexicons.len());
         Scan { projections, tokens, hits: kept, by_lexicon, numbers }
     }
 
@@ -345,6 +309,70 @@ impl Pack {
             }
         }
     }
+}
+
+/// Groups hits by lexicon (`by_lexicon[i]`: the range of lexicon `i`'s,
+/// for at least `lexicons` lexicons), each group sorted by position; within
+/// a lexicon keeps the first found of equal spans and drops hits nested
+/// inside a longer one ("prompt" inside "system prompt"). Decoded base64
+/// maps every character to the whole encoded run, so within one projection
+/// nesting is judged on the projection's text.
+///
+/// Sorted as (lexicon and start packed in one word, index) pairs, the rest
+/// of the order only among hits with the same start: sorting the hits
+/// themselves by a six-part key moved 48 bytes per step and compared field
+/// by field (callgrind: 2.7% of classify on the corpus).
+fn group_by_lexicon(hits: Vec<Hit>, lexicons: usize) -> (Vec<Hit>, Vec<Range<usize>>) {
+    let mut order: Vec<(u64, u32)> =
+        hits.iter().enumerate().map(|(i, h)| (u64::from(h.lexicon) << 32 | u64::from(h.orig.0), i as u32)).collect();
+    // Indices are distinct: equal starts stay in the order found.
+    order.sort_unstable();
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && order[j].0 == order[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            // Stable: of equal spans the first found comes first.
+            order[i..j].sort_by_key(|&(_, k)| {
+                let h = &hits[k as usize];
+                (std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
+            });
+        }
+        i = j;
+    }
+    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+    for &(_, k) in &order {
+        let h = hits[k as usize];
+        if let Some(last) = kept.last() {
+            let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
+            let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
+            if last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm) {
+                continue;
+            }
+        }
+        kept.push(h);
+    }
+    // Filled in lexicon order, each entry written once (zeroing the whole
+    // table first was a `memset` per text).
+    let mut by_lexicon = Vec::with_capacity(lexicons);
+    let mut i = 0;
+    while i < kept.len() {
+        let lex = kept[i].lexicon as usize;
+        let start = i;
+        while i < kept.len() && kept[i].lexicon as usize == lex {
+            i += 1;
+        }
+        while by_lexicon.len() < lex {
+            by_lexicon.push(0..0);
+        }
+        by_lexicon.push(start..i);
+    }
+    while by_lexicon.len() < lexicons {
+        by_lexicon.push(0..0);
+    }
+    (kept, by_lexicon)
 }
 
 /// The terms of typo-tolerant lexicons, with the ones a word of each length
