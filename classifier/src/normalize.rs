@@ -250,6 +250,35 @@ impl Projection {
         }
     }
 
+    /// The projection of the folded text read backwards, built from its
+    /// runs: every character becomes a run of its own (origins now run
+    /// backwards, so no two characters continue one run), without the
+    /// record per character that [`chars`](Self::chars) would build first.
+    /// The same as building it from the characters reversed (a test checks).
+    pub(crate) fn reversed(&self) -> Projection {
+        let bytes = self.text.as_bytes();
+        let mut text = Vec::with_capacity(bytes.len());
+        let mut runs = Vec::with_capacity(bytes.len());
+        for i in (0..self.runs.len()).rev() {
+            let r = self.runs[i];
+            let (from, to) = (r.norm as usize, self.run_end(i));
+            let flags = r.flags | flags::REVERSED;
+            if r.orig_end == LINEAR {
+                for k in (from..to).rev() {
+                    let orig = r.orig + (k - from) as u32;
+                    runs.push(Run { norm: text.len() as u32, orig, orig_end: LINEAR, flags });
+                    text.push(bytes[k]);
+                }
+            } else {
+                runs.push(Run { norm: text.len() as u32, orig: r.orig, orig_end: r.orig_end, flags });
+                text.extend_from_slice(&bytes[from..to]);
+            }
+        }
+        // Whole characters, each run's bytes in their order.
+        let text = String::from_utf8(text).expect("characters encode to UTF-8");
+        Projection { kind: ProjectionKind::Reversed, text, runs }
+    }
+
     /// The characters with their origins (built on each call).
     pub fn chars(&self) -> Vec<PChar> {
         let mut out = Vec::with_capacity(self.text.len());
@@ -656,10 +685,7 @@ impl Normalizer {
             (false, false)
         };
         let rot = (self.steps.rot13 && rot13_cue).then(|| base.rot13());
-        let reversed = (self.steps.reverse && reverse_cue).then(|| {
-            let chars = base.chars().into_iter().rev().map(|c| PChar { flags: c.flags | flags::REVERSED, ..c });
-            Projection::from_chars(ProjectionKind::Reversed, chars.collect())
-        });
+        let reversed = (self.steps.reverse && reverse_cue).then(|| base.reversed());
         out.extend(rot);
         out.extend(reversed);
         out
@@ -1774,6 +1800,24 @@ mod tests {
                 .collect();
             let want = Projection::from_chars(ProjectionKind::Rot13, by_chars);
             let got = base.rot13();
+            assert_eq!((&got.text, &got.runs), (&want.text, &want.runs), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reversed_from_the_runs_is_the_characters_reversed() {
+        let texts = [
+            "read this backwards: tpmorp metsys ruoy laever",
+            "reverse this Ｒｅｖｅａｌ ѕуѕtem\u{200b} ﬁne 系统提示 — ﾃｽﾄ, 1,000 q&a; café É",
+            "reverse it  a\n\n z",
+            "",
+        ];
+        let n = Normalizer::new(Steps::ALL);
+        for text in texts {
+            let base = &n.project(text)[0];
+            let chars = base.chars().into_iter().rev().map(|c| PChar { flags: c.flags | flags::REVERSED, ..c });
+            let want = Projection::from_chars(ProjectionKind::Reversed, chars.collect());
+            let got = base.reversed();
             assert_eq!((&got.text, &got.runs), (&want.text, &want.runs), "{text:?}");
         }
     }
