@@ -326,33 +326,35 @@ impl Pack {
 /// maps every character to the whole encoded run, so within one projection
 /// nesting is judged on the projection's text.
 ///
-/// Sorted as (lexicon and start packed in one word, index) pairs, the rest
+/// Sorted as (lexicon, start and index packed in one word) pairs, the rest
 /// of the order only among hits with the same start: sorting the hits
 /// themselves by a six-part key moved 48 bytes per step and compared field
-/// by field (callgrind: 2.7% of classify on the corpus).
+/// by field. (The pairs have the type `count` in `eval.rs` sorts, so the
+/// wasm module holds one sort for both.)
 fn group_by_lexicon(hits: Vec<Hit>, lexicons: usize) -> (Vec<Hit>, Vec<Range<usize>>) {
-    let mut order: Vec<(u64, u32)> =
-        hits.iter().enumerate().map(|(i, h)| (u64::from(h.lexicon) << 32 | u64::from(h.orig.0), i as u32)).collect();
+    let mut order: Vec<(u32, u64)> =
+        hits.iter().enumerate().map(|(i, h)| (h.lexicon, u64::from(h.orig.0) << 32 | i as u64)).collect();
     // Indices are distinct: equal starts stay in the order found.
     order.sort_unstable();
+    // Among equal starts: longer first, then by projection and place in it;
+    // of equal spans the first found first (the index decides).
+    let rest = |&(_, k): &(u32, u64)| {
+        let h = &hits[k as u32 as usize];
+        (std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1), k as u32)
+    };
+    let start_of = |&(l, k): &(u32, u64)| (l, k >> 32);
     let mut i = 0;
     while i < order.len() {
         let mut j = i + 1;
-        while j < order.len() && order[j].0 == order[i].0 {
+        while j < order.len() && start_of(&order[j]) == start_of(&order[i]) {
             j += 1;
         }
-        if j - i > 1 {
-            // Stable: of equal spans the first found comes first.
-            order[i..j].sort_by_key(|&(_, k)| {
-                let h = &hits[k as usize];
-                (std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
-            });
-        }
+        sort_by_rest(&mut order[i..j], &rest);
         i = j;
     }
     let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
     for &(_, k) in &order {
-        let h = hits[k as usize];
+        let h = hits[k as u32 as usize];
         if let Some(last) = kept.last() {
             let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
             let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
@@ -381,6 +383,45 @@ fn group_by_lexicon(hits: Vec<Hit>, lexicons: usize) -> (Vec<Hit>, Vec<Range<usi
         by_lexicon.push(0..0);
     }
     (kept, by_lexicon)
+}
+
+/// Sorts hits with one start by `key` (a total order): by insertion when
+/// there are a few (the common case: a term and a longer one from the same
+/// word), by heapsort when there are many (every hit in a decoded base64
+/// run has the run's start), so that no text makes it quadratic.
+fn sort_by_rest<K: Ord>(v: &mut [(u32, u64)], key: &impl Fn(&(u32, u64)) -> K) {
+    let less = |a: &(u32, u64), b: &(u32, u64)| key(a) < key(b);
+    if v.len() <= 16 {
+        for a in 1..v.len() {
+            let mut b = a;
+            while b > 0 && less(&v[b], &v[b - 1]) {
+                v.swap(b, b - 1);
+                b -= 1;
+            }
+        }
+        return;
+    }
+    let sift = |v: &mut [(u32, u64)], mut node: usize, end: usize| loop {
+        let mut child = 2 * node + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && less(&v[child], &v[child + 1]) {
+            child += 1;
+        }
+        if !less(&v[node], &v[child]) {
+            return;
+        }
+        v.swap(node, child);
+        node = child;
+    };
+    for node in (0..v.len() / 2).rev() {
+        sift(v, node, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
 }
 
 /// The terms of typo-tolerant lexicons, with the ones a word of each length
@@ -535,6 +576,19 @@ mod tests {
             let flagged: Vec<Token> =
                 projection_tokens(&ps[0]).iter().map(|t| Token { flags: t.flags | flags::ROT13, ..*t }).collect();
             assert_eq!(projection_tokens(rot), flagged, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ties_sort_like_a_stable_sort_at_every_length() {
+        for n in [0, 1, 2, 5, 16, 17, 40, 300] {
+            // Few distinct keys: many ties, broken by the index.
+            let v: Vec<(u32, u64)> = (0..n).map(|i| ((i * 7919 % 13) as u32, i as u64)).collect();
+            let mut want = v.clone();
+            want.sort_by_key(|&(a, b)| (std::cmp::Reverse(a), b));
+            let mut got = v;
+            sort_by_rest(&mut got, &|&(a, b): &(u32, u64)| (std::cmp::Reverse(a), b));
+            assert_eq!(got, want, "{n}");
         }
     }
 
