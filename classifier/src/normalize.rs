@@ -1558,8 +1558,21 @@ fn spelled_runs_with(
     let single = |i: usize| alnum(i) && (i == 0 || !word(i - 1)) && (i + 1 >= n || !word(i + 1));
     let mut out = Vec::new();
     let mut i = 0;
+    // Word by word (no character of a longer word is single): here `i`
+    // is 0 or follows a character that is no word character.
     while i < n {
-        if !single(i) {
+        if !word(i) {
+            i += 1;
+            continue;
+        }
+        if i + 1 < n && word(i + 1) {
+            i += 2;
+            while i < n && word(i) {
+                i += 1;
+            }
+            continue;
+        }
+        if !alnum(i) {
             i += 1;
             continue;
         }
@@ -1826,6 +1839,48 @@ mod tests {
             let want = Projection::from_chars(ProjectionKind::Reversed, chars.collect());
             let got = base.reversed();
             assert_eq!((&got.text, &got.runs), (&want.text, &want.runs), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn spelled_runs_word_by_word_are_those_of_every_character() {
+        // Every position tested, as spelled_runs_with did before it went word by word.
+        fn by_position(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
+            let n = chars.len();
+            let (alnum, word) = (|i: usize| is_alnum(chars[i].ch), |i: usize| is_word_char(chars[i].ch));
+            let single = |i: usize| alnum(i) && (i == 0 || !word(i - 1)) && (i + 1 >= n || !word(i + 1));
+            let (mut out, mut i) = (Vec::new(), 0);
+            while i < n {
+                if !single(i) {
+                    i += 1;
+                    continue;
+                }
+                let (start, mut last, mut letters) = (i, i, 1);
+                while last + 2 < n && !word(last + 1) && single(last + 2) {
+                    last += 2;
+                    letters += 1;
+                }
+                if letters >= 3 {
+                    out.push(start..last + 1);
+                }
+                i = last + 1;
+            }
+            out
+        }
+        let alphabet = ['a', 'b', '1', ' ', '.', '-', 'я', '系', '\u{301}', 'é', '*'];
+        for seed in 0..3000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let text: String = (0..(seed % 23) as usize)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let chars: Vec<PChar> = text.chars().map(|ch| PChar { ch, orig_start: 0, orig_end: 0, flags: 0 }).collect();
+            assert_eq!(spelled_runs(&chars), by_position(&chars), "{text:?}");
+            if text.is_ascii() {
+                assert_eq!(ascii_spelled_runs(text.as_bytes()), by_position(&chars), "{text:?}");
+            }
         }
     }
 
