@@ -282,7 +282,45 @@ impl Pack {
                 h.tok = token_range(&tokens, h.orig);
             }
         }
-        let (kept, by_lexicon) = group_by_lexicon(hits, self.data.lexicons.len());
+        // Group by lexicon; within a lexicon keep the first of equal spans and
+        // drop hits nested inside a longer one ("prompt" inside "system prompt").
+        // Decoded base64 maps every character to the whole encoded run, so
+        // within one projection nesting is judged on the projection's text.
+        // (Which of equal spans comes first decides which term a `distinct`
+        // count sees: this sort, unstable as it is, is part of the verdicts.)
+        hits.sort_unstable_by_key(|h| {
+            (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
+        });
+        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+        for h in hits {
+            if let Some(last) = kept.last() {
+                let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
+                let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
+                if last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm) {
+                    continue;
+                }
+            }
+            kept.push(h);
+        }
+        // Filled in lexicon order, each entry written once (zeroing the
+        // whole table first was a `memset` per text).
+        let lexicons = self.data.lexicons.len();
+        let mut by_lexicon = Vec::with_capacity(lexicons);
+        let mut i = 0;
+        while i < kept.len() {
+            let lex = kept[i].lexicon as usize;
+            let start = i;
+            while i < kept.len() && kept[i].lexicon as usize == lex {
+                i += 1;
+            }
+            while by_lexicon.len() < lex {
+                by_lexicon.push(0..0);
+            }
+            by_lexicon.push(start..i);
+        }
+        while by_lexicon.len() < lexicons {
+            by_lexicon.push(0..0);
+        }
         Scan { projections, tokens, hits: kept, by_lexicon, numbers }
     }
 
@@ -316,111 +354,6 @@ impl Pack {
                 t.postings.iter().for_each(&mut *found);
             }
         }
-    }
-}
-
-/// Groups hits by lexicon (`by_lexicon[i]`: the range of lexicon `i`'s,
-/// for at least `lexicons` lexicons), each group sorted by position; within
-/// a lexicon keeps the first found of equal spans and drops hits nested
-/// inside a longer one ("prompt" inside "system prompt"). Decoded base64
-/// maps every character to the whole encoded run, so within one projection
-/// nesting is judged on the projection's text.
-///
-/// Sorted as (lexicon, start and index packed in one word) pairs, the rest
-/// of the order only among hits with the same start: sorting the hits
-/// themselves by a six-part key moved 48 bytes per step and compared field
-/// by field. (The pairs have the type `count` in `eval.rs` sorts, so the
-/// wasm module holds one sort for both.)
-fn group_by_lexicon(hits: Vec<Hit>, lexicons: usize) -> (Vec<Hit>, Vec<Range<usize>>) {
-    let mut order: Vec<(u32, u64)> =
-        hits.iter().enumerate().map(|(i, h)| (h.lexicon, u64::from(h.orig.0) << 32 | i as u64)).collect();
-    // Indices are distinct: equal starts stay in the order found.
-    order.sort_unstable();
-    // Among equal starts: longer first, then by projection and place in it;
-    // of equal spans the first found first (the index decides).
-    let rest = |&(_, k): &(u32, u64)| {
-        let h = &hits[k as u32 as usize];
-        (std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1), k as u32)
-    };
-    let start_of = |&(l, k): &(u32, u64)| (l, k >> 32);
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i + 1;
-        while j < order.len() && start_of(&order[j]) == start_of(&order[i]) {
-            j += 1;
-        }
-        sort_by_rest(&mut order[i..j], &rest);
-        i = j;
-    }
-    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-    for &(_, k) in &order {
-        let h = hits[k as u32 as usize];
-        if let Some(last) = kept.last() {
-            let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
-            let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
-            if last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm) {
-                continue;
-            }
-        }
-        kept.push(h);
-    }
-    // Filled in lexicon order, each entry written once (zeroing the whole
-    // table first was a `memset` per text).
-    let mut by_lexicon = Vec::with_capacity(lexicons);
-    let mut i = 0;
-    while i < kept.len() {
-        let lex = kept[i].lexicon as usize;
-        let start = i;
-        while i < kept.len() && kept[i].lexicon as usize == lex {
-            i += 1;
-        }
-        while by_lexicon.len() < lex {
-            by_lexicon.push(0..0);
-        }
-        by_lexicon.push(start..i);
-    }
-    while by_lexicon.len() < lexicons {
-        by_lexicon.push(0..0);
-    }
-    (kept, by_lexicon)
-}
-
-/// Sorts hits with one start by `key` (a total order): by insertion when
-/// there are a few (the common case: a term and a longer one from the same
-/// word), by heapsort when there are many (every hit in a decoded base64
-/// run has the run's start), so that no text makes it quadratic.
-fn sort_by_rest<K: Ord>(v: &mut [(u32, u64)], key: &impl Fn(&(u32, u64)) -> K) {
-    let less = |a: &(u32, u64), b: &(u32, u64)| key(a) < key(b);
-    if v.len() <= 16 {
-        for a in 1..v.len() {
-            let mut b = a;
-            while b > 0 && less(&v[b], &v[b - 1]) {
-                v.swap(b, b - 1);
-                b -= 1;
-            }
-        }
-        return;
-    }
-    let sift = |v: &mut [(u32, u64)], mut node: usize, end: usize| loop {
-        let mut child = 2 * node + 1;
-        if child >= end {
-            return;
-        }
-        if child + 1 < end && less(&v[child], &v[child + 1]) {
-            child += 1;
-        }
-        if !less(&v[node], &v[child]) {
-            return;
-        }
-        v.swap(node, child);
-        node = child;
-    };
-    for node in (0..v.len() / 2).rev() {
-        sift(v, node, v.len());
-    }
-    for end in (1..v.len()).rev() {
-        v.swap(0, end);
-        sift(v, 0, end);
     }
 }
 
@@ -576,19 +509,6 @@ mod tests {
             let flagged: Vec<Token> =
                 projection_tokens(&ps[0]).iter().map(|t| Token { flags: t.flags | flags::ROT13, ..*t }).collect();
             assert_eq!(projection_tokens(rot), flagged, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn ties_sort_like_a_stable_sort_at_every_length() {
-        for n in [0, 1, 2, 5, 16, 17, 40, 300] {
-            // Few distinct keys: many ties, broken by the index.
-            let v: Vec<(u32, u64)> = (0..n).map(|i| ((i * 7919 % 13) as u32, i as u64)).collect();
-            let mut want = v.clone();
-            want.sort_by_key(|&(a, b)| (std::cmp::Reverse(a), b));
-            let mut got = v;
-            sort_by_rest(&mut got, &|&(a, b): &(u32, u64)| (std::cmp::Reverse(a), b));
-            assert_eq!(got, want, "{n}");
         }
     }
 
