@@ -53,6 +53,18 @@ pub const DECODED_MIN_BYTES: usize = 8;
 /// go on, too few to outweigh a rule that matched, so there it can only lift.
 pub const LOWERS_FROM_BYTES: usize = 100;
 
+/// A whole-text decoding (ROT13, reversed) is read only in texts up to this
+/// many bytes: encoded requests are short, and in a long document an
+/// incidental "reverse the" or "rot13" would otherwise cost a second reading
+/// of all of it.
+pub const WHOLE_DECODING_MAX_BYTES: usize = 8 * 1024;
+
+/// Whether the model reads `projection` at all (then [`passages`] says where).
+pub(crate) fn reads(projection: &crate::normalize::Projection) -> bool {
+    use crate::normalize::ProjectionKind::{Reversed, Rot13};
+    !(matches!(projection.kind, Rot13 | Reversed) && projection.text.len() > WHOLE_DECODING_MAX_BYTES)
+}
+
 /// The passages of a projection the model reads: the whole of projection 0;
 /// in another projection, each cluster of decoded ranges (`decoded`, sorted;
 /// ranges closer than `window` join a cluster) with at least

@@ -294,7 +294,7 @@ impl Pack {
     ) -> (crate::lexical::LexicalScore, usize) {
         let classes = |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
         let mut best: Option<(crate::lexical::LexicalScore, usize)> = None;
-        for (k, projection) in scan.projections.iter().enumerate() {
+        for (k, projection) in scan.projections.iter().enumerate().filter(|(_, p)| crate::lexical::reads(p)) {
             let passages = crate::lexical::passages(k, &projection.text, &projection.decoded_ranges(), model.window as usize);
             if passages.is_empty() {
                 continue;
