@@ -12,7 +12,9 @@
 //!
 //! Features, the same in the fitter and the classifier ([`for_each_ngram`]):
 //!
-//! - the text is projection 0 of the pack's normaliser (folded, lowercased);
+//! - the text is projection 0 of the pack's normaliser (folded, lowercased),
+//!   and the [`passages`] of its decoded projections (the verdict takes the
+//!   most extraction-like window of all of them);
 //! - it is cut into windows of about [`LexicalModel::window`] bytes (a window
 //!   ends at the first ASCII whitespace at or after that length);
 //! - a word is a maximal run of non-whitespace bytes, read with one space on

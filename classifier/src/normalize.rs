@@ -1193,6 +1193,7 @@ const B64: [bool; 256] = {
     t
 };
 
+/// Decoded text that reads as text: nine in ten characters printable, and a space.
 pub(crate) fn is_readable(s: &str) -> bool {
     let total = s.chars().count();
     let good = s.chars().filter(|c| !c.is_control() || c.is_whitespace()).count();

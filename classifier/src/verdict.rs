@@ -279,12 +279,13 @@ impl Pack {
 
     /// What the lexical model reads in a scanned prompt, and the index of
     /// the projection it read it in: the folded text, and in each decoded
-    /// projection the passages around its decoded text
-    /// ([`crate::lexical::passages`]: "12GB" read as leetspeak costs no second
-    /// reading); the window most likely to be an extraction over all of them,
-    /// the folded text winning ties. Each segment counts the classes its role counts; a
-    /// reversed projection runs backwards through the segments, so there a
-    /// class counts only where every segment counts it.
+    /// projection it reads ([`crate::lexical::reads`]) the passages around
+    /// its decoded text ([`crate::lexical::passages`]: "12GB" read as
+    /// leetspeak costs no second reading); the window most likely to be an
+    /// extraction over all of them, the folded text winning ties. Each
+    /// segment counts the classes its role counts; a reversed projection runs
+    /// backwards through the segments, so there a class counts only where
+    /// every segment counts it.
     fn lexical_reading(
         &self,
         model: &crate::lexical::LexicalModel,
