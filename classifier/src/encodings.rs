@@ -8,7 +8,7 @@
 //! every text three ways would cost every prompt a second and third pass, so
 //! the test here is cheap and bounded: among the first [`WORDS_READ`] words of
 //! the folded text, count the commonest English words as written, after
-//! ROT13 and backwards (stopping once [`PLAIN_ENOUGH`] appear as written).
+//! ROT13 and backwards (stopping once 24 appear as written).
 //! Ordinary English has many as written and almost none
 //! the other ways (the list leaves out words that are another list word
 //! backwards or in ROT13: "no"/"on", "be"/"or", "an"/"na"); other languages
