@@ -197,14 +197,16 @@ pub struct LexicalScore {
 }
 
 /// Calls `f(window, bucket, word_start, word_end)` for every n-gram of
-/// `text` (see the module docs); windows are numbered from 0. A window also
-/// ends before the first word at or after each offset in `breaks` (sorted;
-/// segment starts), so no window spans two segments.
+/// `text` (see the module docs), except those of a word already read in the
+/// same window (its n-grams are all there already: features are binary);
+/// windows are numbered from 0. A window also ends before the first word at
+/// or after each offset in `breaks` (sorted; segment starts), so no window
+/// spans two segments.
 ///
 /// ```
 /// let mut grams = Vec::new();
-/// distillguard::lexical::for_each_ngram(b"ab cd", 1 << 10, usize::MAX, &[], |w, b, s, e| grams.push((w, b, s, e)));
-/// // " ab " and " cd ": two 3-grams and one 4-gram each.
+/// distillguard::lexical::for_each_ngram(b"ab cd ab", 1 << 10, usize::MAX, &[], |w, b, s, e| grams.push((w, b, s, e)));
+/// // " ab " and " cd ": two 3-grams and one 4-gram each; the second "ab" adds none.
 /// assert_eq!(grams.len(), 6);
 /// assert!(grams.iter().all(|g| g.0 == 0 && g.1 < 1 << 10));
 /// assert_eq!((grams[5].2, grams[5].3), (3, 5));
@@ -222,6 +224,7 @@ pub fn for_each_ngram(
     let mut next_break = breaks.iter().copied().skip_while(|&b| b == 0).peekable();
     let mut win_end = window_end(text, 0, window);
     let mut padded: Vec<u8> = Vec::with_capacity(64);
+    let mut words = SeenWords::default();
     while i < text.len() {
         if text[i].is_ascii_whitespace() {
             i += 1;
@@ -234,10 +237,14 @@ pub fn for_each_ngram(
         if i >= win_end || crossed {
             win += 1;
             win_end = window_end(text, i, window);
+            words.clear();
         }
         let start = i;
         while i < text.len() && !text[i].is_ascii_whitespace() {
             i += 1;
+        }
+        if words.repeats(text, start, i) {
+            continue;
         }
         // The word with a space on each side.
         padded.clear();
@@ -252,6 +259,56 @@ pub fn for_each_ngram(
                     f(win, (h ^ (h >> 16)) & mask, start, i);
                 }
             }
+        }
+    }
+}
+
+/// The words read in the current window, to skip repeats: an open-addressing
+/// table of word spans keyed by their FNV-1a hash, cleared by bumping its
+/// generation. When it is half full, words are no longer remembered (they
+/// are read again, which gives the same features).
+#[derive(Default)]
+struct SeenWords {
+    /// (generation, hash, start, end) per slot.
+    slots: Vec<(u32, u32, u32, u32)>,
+    generation: u32,
+    len: usize,
+}
+
+impl SeenWords {
+    const SLOTS: usize = 1024;
+
+    fn clear(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.len = 0;
+        if self.generation == 0 {
+            self.slots.iter_mut().for_each(|s| s.0 = u32::MAX);
+            self.generation = 1;
+        }
+    }
+
+    /// Whether `text[start..end]` was seen in this window; remembers it if not.
+    fn repeats(&mut self, text: &[u8], start: usize, end: usize) -> bool {
+        if self.slots.is_empty() {
+            self.slots = vec![(u32::MAX, 0, 0, 0); Self::SLOTS];
+            self.generation = 1;
+        }
+        let word = &text[start..end];
+        let h = word.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        let mut at = h as usize & (Self::SLOTS - 1);
+        loop {
+            let (g, sh, s, e) = self.slots[at];
+            if g != self.generation {
+                if self.len < Self::SLOTS / 2 {
+                    self.slots[at] = (self.generation, h, start as u32, end as u32);
+                    self.len += 1;
+                }
+                return false;
+            }
+            if sh == h && text[s as usize..e as usize] == *word {
+                return true;
+            }
+            at = (at + 1) & (Self::SLOTS - 1);
         }
     }
 }
@@ -546,6 +603,20 @@ mod tests {
             wins.dedup();
             assert_eq!(wins[..2], [(0, 0), (1, 5)], "{breaks:?}");
         }
+    }
+
+    #[test]
+    fn repeated_words_add_no_features_even_past_the_table() {
+        // 1,500 distinct words (the table remembers 512 per window), then all again.
+        let words: Vec<String> = (0..1500).map(|i| format!("w{i}x")).collect();
+        let once = words.join(" ");
+        let twice = format!("{once} {once}");
+        assert_eq!(windows(once.as_bytes(), 1 << 12, usize::MAX), windows(twice.as_bytes(), 1 << 12, usize::MAX));
+        let (mut a, mut b) = (0, 0);
+        for_each_ngram(once.as_bytes(), 1 << 12, usize::MAX, &[], |_, _, _, _| a += 1);
+        for_each_ngram(twice.as_bytes(), 1 << 12, usize::MAX, &[], |_, _, _, _| b += 1);
+        // The remembered words are skipped the second time, the others read again.
+        assert!(a < b && b < 2 * a, "{a} {b}");
     }
 
     fn model(weights: Vec<i8>) -> LexicalModel {
