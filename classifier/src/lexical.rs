@@ -62,9 +62,25 @@ pub const LOWERS_FROM_BYTES: usize = 100;
 pub const WHOLE_DECODING_MAX_BYTES: usize = 8 * 1024;
 
 /// Whether the model reads `projection` at all (then [`passages`] says where).
-pub(crate) fn reads(projection: &crate::normalize::Projection) -> bool {
+fn reads(projection: &crate::normalize::Projection) -> bool {
     use crate::normalize::ProjectionKind::{Reversed, Rot13};
     !(matches!(projection.kind, Rot13 | Reversed) && projection.text.len() > WHOLE_DECODING_MAX_BYTES)
+}
+
+/// The passages the model reads in projection `index` of a text (none when
+/// it does not read that projection, [`reads`]).
+pub(crate) fn projection_passages(
+    index: usize,
+    projection: &crate::normalize::Projection,
+    window: usize,
+) -> Vec<std::ops::Range<usize>> {
+    if index == 0 {
+        return vec![0..projection.text.len()];
+    }
+    if !reads(projection) {
+        return Vec::new();
+    }
+    passages(index, &projection.text, &projection.decoded_ranges(), window)
 }
 
 /// The passages of a projection the model reads: the whole of projection 0;
@@ -495,15 +511,10 @@ impl LexicalModel {
         // The window alone is one window of its own text.
         let (_, grams) = self.window_sums(bytes, usize::MAX, &[], true);
         let grams = grams.into_iter().map(|(bucket, s, e)| (bucket, a + s, a + e));
-        self.heaviest_words(text.as_bytes(), grams, c)
+        self.heaviest_words(grams, c)
     }
 
-    fn heaviest_words(
-        &self,
-        bytes: &[u8],
-        grams: impl Iterator<Item = (u32, usize, usize)>,
-        c: usize,
-    ) -> Vec<(usize, usize)> {
+    fn heaviest_words(&self, grams: impl Iterator<Item = (u32, usize, usize)>, c: usize) -> Vec<(usize, usize)> {
         let mut words: Vec<((usize, usize), i32)> = Vec::new();
         for (bucket, s, e) in grams {
             let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
@@ -513,10 +524,9 @@ impl LexicalModel {
                 _ => words.push(((s, e), d)),
             }
         }
-        // The same word twice counts once, at its first place.
+        // A word read again adds no n-gram its first reading did not (and is
+        // skipped), so each word is here once, at its first place.
         words.retain(|&(_, d)| d > 0);
-        words.sort_by(|a, b| bytes[a.0 .0..a.0 .1].cmp(&bytes[b.0 .0..b.0 .1]).then(a.0.cmp(&b.0)));
-        words.dedup_by(|later, first| bytes[later.0 .0..later.0 .1] == bytes[first.0 .0..first.0 .1]);
         let mut ranked = words;
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(EVIDENCE_WORDS);

@@ -631,8 +631,8 @@ impl Pack {
         let text = crate::verdict::join_segments(segments).0;
         let projections = self.normalizer.project(&text);
         let mut views = Vec::new();
-        for (k, p) in projections.iter().enumerate().filter(|(_, p)| crate::lexical::reads(p)) {
-            for passage in crate::lexical::passages(k, &p.text, &p.decoded_ranges(), window) {
+        for (k, p) in projections.iter().enumerate() {
+            for passage in crate::lexical::projection_passages(k, p, window) {
                 let text = p.text[passage].as_bytes();
                 views.push(crate::lexical::windows(text, buckets, usize::MAX).into_iter().next().unwrap_or_default());
             }

@@ -279,9 +279,9 @@ impl Pack {
 
     /// What the lexical model reads in a scanned prompt, and the index of
     /// the projection it read it in: the folded text, and in each decoded
-    /// projection it reads ([`crate::lexical::reads`]) the passages around
-    /// its decoded text ([`crate::lexical::passages`]: "12GB" read as
-    /// leetspeak costs no second reading); the window most likely to be an
+    /// projection it reads the passages around its decoded text
+    /// ([`crate::lexical::projection_passages`]: "12GB" read as leetspeak
+    /// costs no second reading); the window most likely to be an
     /// extraction over all of them, the folded text winning ties. Each
     /// segment counts the classes its role counts; a reversed projection runs
     /// backwards through the segments, so there a class counts only where
@@ -295,8 +295,8 @@ impl Pack {
     ) -> (crate::lexical::LexicalScore, usize) {
         let classes = |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
         let mut best: Option<(crate::lexical::LexicalScore, usize)> = None;
-        for (k, projection) in scan.projections.iter().enumerate().filter(|(_, p)| crate::lexical::reads(p)) {
-            let passages = crate::lexical::passages(k, &projection.text, &projection.decoded_ranges(), model.window as usize);
+        for (k, projection) in scan.projections.iter().enumerate() {
+            let passages = crate::lexical::projection_passages(k, projection, model.window as usize);
             if passages.is_empty() {
                 continue;
             }
