@@ -559,6 +559,7 @@ pub fn softmax(logits: &[f64; CLASSES]) -> [f64; CLASSES] {
 /// let w = distillguard::lexical::windows(b"hello there", 1 << 12, 4096);
 /// assert_eq!(w.len(), 1);
 /// assert!(w[0].windows(2).all(|p| p[0] < p[1]));
+/// assert_eq!(distillguard::lexical::windows(b"hello there", 1 << 12, 5).len(), 2);
 /// ```
 pub fn windows(text: &[u8], buckets: u32, window: usize) -> Vec<Vec<u32>> {
     let mut out: Vec<Vec<u32>> = Vec::new();

@@ -13,7 +13,7 @@ use distillguard::lexical::{softmax, Blend, LexicalModel, CLASSES};
 pub struct FitParams {
     /// Hash buckets (a power of two).
     pub buckets: u32,
-    /// Window the classifier scores (bytes); fitting reads whole texts.
+    /// Window the classifier scores (bytes); fitting reads the same windows.
     pub window: u32,
     /// Passes over the data.
     pub epochs: u32,

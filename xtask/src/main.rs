@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod cv;
 mod edge;
 mod eval;
 mod fit;
@@ -162,6 +163,8 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+const USAGE: &str = "usage: cargo xtask <setup|test|eval|fit|cv|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>";
+
 fn main() -> ExitCode {
     let verb = std::env::args().nth(1).unwrap_or_default();
     let result = match verb.as_str() {
@@ -169,6 +172,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "eval" => build().and_then(|()| eval::report()),
         "fit" => build().and_then(|()| fit::fit()),
+        "cv" => build().and_then(|()| cv::cv()),
         "bench" => setup().and_then(|()| build()).and_then(|()| bench::bench(&root())),
         "js-artefacts" => edge::artefacts(&root()),
         "js" => edge::artefacts(&root()).and_then(|()| edge::pack(&root())).map(|_| ()),
@@ -177,9 +181,7 @@ fn main() -> ExitCode {
             let seconds = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(60);
             fuzz::fuzz(&root(), seconds)
         }
-        _ => {
-            Err("usage: cargo xtask <setup|test|eval|fit|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>".to_string())
-        }
+        _ => Err(USAGE.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

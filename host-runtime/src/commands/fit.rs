@@ -5,7 +5,8 @@
 use crate::common::{print_pack_errors, read_items, shown_path, Global};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use distillguard::{Category, ErrorCode, Label, PackCompiler, Role, Segment};
+use distillguard::lexical::LexicalModel;
+use distillguard::{Category, ErrorCode, Label, PackCompiler, PackSource, Role, Segment};
 use distillguard_host::fit::{fit, Example, FitParams};
 use distillguard_host::packs;
 use std::path::PathBuf;
@@ -95,16 +96,20 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     if let Some(code) = skipped.failure(a.allow_skipped) {
         return Ok(code);
     }
-    // The classifier takes the most extraction-like of the projections the
-    // model reads: a benign text must read benign in each, an extraction
-    // must read as one where it was decoded (its folded form is noise when
-    // it was base64 or homoglyphs).
+    // The classifier takes the most extraction-like window of the projections
+    // the model reads, and fitting reads the same windows: a benign text must
+    // read benign in each; an extraction must read as one in the segments
+    // that count its category (the pack's `[roles]`: not a leak request in
+    // the operator's system prompt) and where it was decoded (its folded form
+    // is noise when it was base64 or homoglyphs). An extraction longer than a
+    // window teaches its class to all its windows: few are (2,000 bytes).
     let features = |segments: &[Segment<'_>], class: usize| {
-        let mut views = pack.lexical_features(segments, params.buckets, params.window as usize);
-        if class != 0 && views.len() > 1 {
-            views.remove(0);
+        let mut projections = pack.lexical_features(segments, params.buckets, params.window as usize);
+        if class != 0 && projections.len() > 1 {
+            projections.remove(0);
         }
-        views
+        let counts = |&(classes, _): &(u8, Vec<u32>)| class == 0 || classes & (1 << class) != 0;
+        projections.into_iter().flatten().filter(counts).map(|(_, buckets)| buckets).collect::<Vec<_>>()
     };
     let class_of = |label: Label, category: Option<&str>| -> Result<usize, String> {
         match label {
@@ -126,35 +131,52 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
         examples.extend(features(&item.prompt.segments(), class).into_iter().map(|buckets| Example { buckets, class }));
     }
     let from_files = items.len();
-    let mut skipped_cases = 0;
-    for case in pack.cases() {
+    // The pack's cases, as (index in `pack.cases()`, class, windows).
+    let mut cases = Vec::new();
+    for (i, case) in pack.cases().iter().enumerate() {
         let segments = case.segments().unwrap_or_else(|| vec![Segment::new(Role::User, &case.text)]);
         // An extraction case that names no category counts for the one its rules find.
         let category = case.category.or_else(|| pack.classify_segments(&segments).top_category());
         let Ok(class) = class_of(case.label, category.map(Category::as_str)) else {
-            skipped_cases += 1; // an extraction case no rule of this pack fires on
-            continue;
+            continue; // an extraction case no rule of this pack fires on
         };
         per_class[class] += 1;
-        for buckets in features(&segments, class) {
-            for _ in 1..a.case_weight {
-                examples.push(Example { buckets: buckets.clone(), class });
-            }
-            examples.push(Example { buckets, class });
-        }
+        cases.push((i, class, features(&segments, class)));
     }
-    let n_cases = pack.cases().len() - skipped_cases;
-    let model = fit(&examples, params);
+    let (n_cases, skipped_cases) = (cases.len(), pack.cases().len() - cases.len());
+    // The cases are the pack's specification: a case the fitted model makes
+    // fail counts twice as often in the next fit, for at most CASE_ROUNDS
+    // more fits.
+    let mut weight = vec![a.case_weight; pack.cases().len()];
+    let mut refits = 0;
+    let (model, failing) = loop {
+        let mut all = examples.clone();
+        for (i, class, windows) in &cases {
+            for buckets in windows {
+                all.extend(std::iter::repeat_n(Example { buckets: buckets.clone(), class: *class }, weight[*i]));
+            }
+        }
+        let model = fit(&all, params);
+        let failing = failing_cases(&src, &section.file, &model)?;
+        if failing.is_empty() || refits == CASE_ROUNDS {
+            break (model, failing);
+        }
+        refits += 1;
+        for i in failing {
+            weight[i] *= 2;
+        }
+    };
     let files: Vec<String> = a.files.iter().map(|f| shown_path(f)).collect();
     let mut about = format!(
         "The pack's lexical model (docs/pack-format.md, \"Lexical model\"). Written by `distillguard fit`: do not edit, refit.\n\
-         fitted on {} records from {} file(s) and {} pack cases (each counted {} times): benign {}, {}\n\
+         fitted on {} records from {} file(s) and {} pack cases (each counted {} times, twice as often after each fit it failed in; {} refits): benign {}, {}\n\
          buckets {}, window {}, epochs {}, step {}, l2 {}, seed {}\n\
          files:",
         from_files,
         a.files.len(),
         n_cases,
         a.case_weight,
+        refits,
         per_class[0],
         Category::ALL.iter().zip(&per_class[1..]).map(|(c, n)| format!("{} {n}", c.as_str())).collect::<Vec<_>>().join(", "),
         params.buckets,
@@ -173,14 +195,34 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     }
     std::fs::write(&path, model.to_source(&about))
         .with_context(|| format!("error[H004]: cannot write {}", path.display()))?;
+    for i in &failing {
+        let case = &pack.cases()[*i];
+        eprintln!("warning: {}:{}: the case fails with the fitted model", case.file, case.line);
+    }
     eprintln!(
-        "fitted {} on {} examples ({} from files, {} cases; {} extraction cases without a category skipped) -> {}",
+        "fitted {} on {} windows of {} records and {} cases ({} refits; {} extraction cases without a category skipped) -> {}",
         shown_path(&a.dir),
         examples.len(),
         from_files,
         n_cases,
+        refits,
         skipped_cases,
         shown_path(&path)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many times `fit` fits again with the failing cases weighted up.
+const CASE_ROUNDS: usize = 3;
+
+/// The cases of the pack in `src` that fail once `model` is its model file
+/// `file`, as indices in `Pack::cases()`.
+fn failing_cases(src: &PackSource, file: &str, model: &LexicalModel) -> Result<Vec<usize>> {
+    let mut src = src.clone();
+    src.add(file, model.to_source(""));
+    let pack = PackCompiler::new().compile(&src).map_err(|e| {
+        anyhow::anyhow!("error[{}]: the pack does not compile with the fitted model: {e}", ErrorCode::Schema)
+    })?;
+    let report = pack.run_cases();
+    Ok(report.results.iter().enumerate().filter(|(_, r)| !r.passed).map(|(i, _)| i).collect())
 }
