@@ -133,6 +133,9 @@ struct ModelToml {
     file: Spanned<String>,
     /// The model's share of a category's score ([`crate::lexical::Blend`]).
     share: Spanned<f64>,
+    /// A category's score per unit of the model's probability when none of
+    /// its rules fired; `share` when absent.
+    alone: Option<Spanned<f64>>,
     /// From this probability of extraction on, the model reports evidence.
     evidence_from: Spanned<f64>,
 }
@@ -493,7 +496,9 @@ impl PackCompiler {
 
     /// Reads `[model]` and the model file it names.
     fn model(&self, cx: &mut Ctx<'_>, m: &ModelToml) -> Option<LexicalModel> {
-        let blend = Blend { share: *m.share.get_ref(), evidence_from: *m.evidence_from.get_ref() };
+        let share = *m.share.get_ref();
+        let alone = m.alone.as_ref().map_or(share, |a| *a.get_ref());
+        let blend = Blend { share, alone, evidence_from: *m.evidence_from.get_ref() };
         if let Err(e) = blend.validate() {
             cx.err(
                 ErrorCode::BadWeight,
@@ -1099,7 +1104,7 @@ impl LexicalModel {
     /// ```
     /// use distillguard::lexical::{Blend, LexicalModel, CLASSES};
     /// let m = LexicalModel { buckets: 64, window: 64, bias: vec![0.5; CLASSES], scale: 0.25,
-    ///     weights: vec![1; 64 * CLASSES], blend: Blend { share: 0.6, evidence_from: 0.3 } };
+    ///     weights: vec![1; 64 * CLASSES], blend: Blend { share: 0.6, alone: 0.6, evidence_from: 0.3 } };
     /// let text = m.to_source("fitted by hand");
     /// assert!(text.starts_with("# fitted by hand"));
     /// assert!(text.contains("buckets = 64"));

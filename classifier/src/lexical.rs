@@ -151,47 +151,60 @@ pub struct LexicalModel {
 }
 
 /// How the model's probability of extraction `p` joins a category's rule
-/// score `r` (the noisy-OR of its fired rules, 0 when none fired):
-/// `score = (1 - share) · r + share · p`.
+/// score `r` (the noisy-OR of its fired rules):
+/// `score = (1 - share) · r + share · p`, and for a category none of whose
+/// rules fired (the model's own, when `p` reaches `evidence_from`):
+/// `score = alone · p`.
 ///
 /// With `share` above 1 − threshold, a model that is sure a text is benign
-/// outweighs rules on their own, and with `share` above the threshold, a
-/// model that is sure it is an extraction flags it on its own. The default
-/// pack sits between (0.6 with threshold 0.5): either source needs some
-/// support from the other.
+/// outweighs rules on their own. The default pack has share 0.6 and
+/// threshold 0.5: either source needs some support from the other where
+/// rules fired, and alone 0.72: where none did, the model flags from
+/// p ≥ 0.69 on (most requests no rule reads are in words the rules do not
+/// know, such as a language their lexicons barely cover).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Blend {
     /// The model's share of a category's score, in [0, 1).
     pub share: f64,
+    /// A category's score per unit of `p` when none of its rules fired, in
+    /// [0, 1].
+    pub alone: f64,
     /// From this probability of extraction on, the model reports evidence
     /// (`LEX-001`) and lends its category a score.
     pub evidence_from: f64,
 }
 
 impl Default for Blend {
-    /// Share 0.6, evidence from 0.25.
+    /// Share 0.6, alone 0.6 (as if the rules' score were 0), evidence from 0.25.
     fn default() -> Blend {
-        Blend { share: 0.6, evidence_from: 0.25 }
+        Blend { share: 0.6, alone: 0.6, evidence_from: 0.25 }
     }
 }
 
 impl Blend {
-    /// The category score from its rule score `rules` and the model's
-    /// probability of extraction `p`.
+    /// The category score from its rule score `rules` (`None` when none of
+    /// its rules fired) and the model's probability of extraction `p`.
     ///
     /// ```
     /// use distillguard::lexical::Blend;
-    /// let b = Blend { share: 0.6, evidence_from: 0.25 };
-    /// assert!((b.combine(0.9, 0.1) - 0.42).abs() < 1e-12); // the model vetoes
-    /// assert!((b.combine(0.0, 0.9) - 0.54).abs() < 1e-12); // or flags alone when sure
+    /// let b = Blend { share: 0.6, alone: 0.72, evidence_from: 0.25 };
+    /// assert!((b.combine(Some(0.9), 0.1) - 0.42).abs() < 1e-12); // the model vetoes
+    /// assert!((b.combine(Some(0.3), 0.5) - 0.42).abs() < 1e-12); // a weak rule needs a surer model
+    /// assert!((b.combine(None, 0.75) - 0.54).abs() < 1e-12); // or flags alone when sure
     /// ```
-    pub fn combine(&self, rules: f64, p: f64) -> f64 {
-        (1.0 - self.share) * rules + self.share * p
+    pub fn combine(&self, rules: Option<f64>, p: f64) -> f64 {
+        match rules {
+            Some(r) => (1.0 - self.share) * r + self.share * p,
+            None => self.alone * p,
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<(), String> {
         if !(0.0..1.0).contains(&self.share) {
             return Err(format!("share {} is outside [0, 1)", self.share));
+        }
+        if !(0.0..=1.0).contains(&self.alone) {
+            return Err(format!("alone {} is outside [0, 1]", self.alone));
         }
         if !(0.0..=1.0).contains(&self.evidence_from) {
             return Err(format!("evidence_from {} is outside [0, 1]", self.evidence_from));

@@ -234,6 +234,7 @@ impl Pack {
         }
         let mut rules: BTreeMap<Category, f64> = keep.into_iter().map(|(c, miss)| (c, 1.0 - miss)).collect();
         if let Some(model) = &self.data.model {
+            let ruled: Vec<Category> = rules.keys().copied().collect();
             let (lex, read) = self.lexical_reading(model, &scan, segments, roles);
             if lex.extraction >= model.blend.evidence_from {
                 let projection = &scan.projections[read];
@@ -260,7 +261,8 @@ impl Pack {
             // Too little text for the model to outweigh a rule (a one-line payload).
             let short = scan.projections[0].text.len() < crate::lexical::LOWERS_FROM_BYTES;
             for (category, score) in rules.iter_mut() {
-                let blended = model.blend.combine(*score, lex.extraction);
+                let fired = ruled.contains(category).then_some(*score);
+                let blended = model.blend.combine(fired, lex.extraction);
                 *score = if decoded.contains(category) || short { blended.max(*score) } else { blended };
             }
         }

@@ -400,6 +400,7 @@ fn hand_made_compiled_packs_are_refused_not_crashes() {
         bad.push(len as u8);
         bad.extend(std::iter::repeat_n(1u8, weights));
         bad.extend_from_slice(&0.6f64.to_le_bytes()); // share
+        bad.extend_from_slice(&0.6f64.to_le_bytes()); // alone
         bad.extend_from_slice(&0.25f64.to_le_bytes()); // evidence_from
         let e = Pack::from_bytes(&forge(&bad)).unwrap_err();
         assert_eq!(e.code(), ErrorCode::CorruptPack, "{e}");
