@@ -33,10 +33,6 @@ use serde::{Deserialize, Serialize};
 /// The classes of the model, in weight order: benign, then [`Category::ALL`].
 pub const CLASSES: usize = 1 + Category::ALL.len();
 
-/// Shortest and longest n-gram, in bytes.
-const MIN_N: usize = 3;
-const MAX_N: usize = 4;
-
 /// The id the model's evidence carries in verdicts.
 pub const EVIDENCE_ID: &str = "LEX-001";
 
@@ -248,11 +244,20 @@ pub fn for_each_ngram(
     mut f: impl FnMut(usize, u32, usize, usize),
 ) {
     let mask = buckets.wrapping_sub(1);
+    for_each_word(text, window, breaks, |win, start, end| {
+        word_ngrams(&text[start..end], mask, |bucket| f(win, bucket, start, end));
+    });
+}
+
+/// Calls `f(window, word_start, word_end)` for every word of `text` not
+/// already read in its window, in order: the words and windows of
+/// [`for_each_ngram`].
+#[inline(always)]
+fn for_each_word(text: &[u8], window: usize, breaks: &[usize], mut f: impl FnMut(usize, usize, usize)) {
     let mut i = 0;
     let mut win = 0;
     let mut next_break = breaks.iter().copied().skip_while(|&b| b == 0).peekable();
     let mut win_end = window_end(text, 0, window);
-    let mut padded: Vec<u8> = Vec::with_capacity(64);
     let mut words = SeenWords::default();
     while i < text.len() {
         if text[i].is_ascii_whitespace() {
@@ -272,36 +277,62 @@ pub fn for_each_ngram(
         while i < text.len() && !text[i].is_ascii_whitespace() {
             i += 1;
         }
-        if words.repeats(text, start, i) {
-            continue;
-        }
-        // The word with a space on each side.
-        padded.clear();
-        padded.push(b' ');
-        padded.extend_from_slice(&text[start..i]);
-        padded.push(b' ');
-        for s in 0..padded.len() {
-            let mut h: u32 = 0x811c_9dc5;
-            for (k, &b) in padded[s..(s + MAX_N).min(padded.len())].iter().enumerate() {
-                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-                if k + 1 >= MIN_N {
-                    f(win, (h ^ (h >> 16)) & mask, start, i);
-                }
-            }
+        if !words.repeats(text, start, i) {
+            f(win, start, i);
         }
     }
 }
 
+/// Calls `f(bucket)` for each n-gram of `word` (not empty) read with a space
+/// on each side, by start and, at one start, the 3-gram first: the FNV-1a
+/// hashes of the n-grams ending at each byte are carried along, so the word
+/// is never copied and each byte costs four FNV steps.
+#[inline(always)]
+fn word_ngrams(word: &[u8], mask: u32, mut f: impl FnMut(u32)) {
+    const BASIS: u32 = 0x811c_9dc5;
+    let step = |h: u32, b: u8| (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    let bucket = |h: u32| (h ^ (h >> 16)) & mask;
+    let Some((&first, rest)) = word.split_first() else { return };
+    // The hashes of the last one, two and three bytes read (" " then `first`).
+    let mut h1 = step(BASIS, first);
+    let mut h2 = step(step(BASIS, b' '), first);
+    let Some((&second, rest)) = rest.split_first() else {
+        f(bucket(step(h2, b' ')));
+        return;
+    };
+    let mut h3 = step(h2, second);
+    f(bucket(h3));
+    h2 = step(h1, second);
+    h1 = step(BASIS, second);
+    for &b in rest {
+        f(bucket(step(h3, b)));
+        h3 = step(h2, b);
+        f(bucket(h3));
+        h2 = step(h1, b);
+        h1 = step(BASIS, b);
+    }
+    f(bucket(step(h3, b' ')));
+    f(bucket(step(h2, b' ')));
+}
+
 /// The words read in the current window, to skip repeats: an open-addressing
-/// table of word spans keyed by their FNV-1a hash, cleared by bumping its
-/// generation. When it is half full, words are no longer remembered (they
-/// are read again, which gives the same features).
+/// table of words keyed by their first and last eight bytes and length,
+/// cleared by bumping its generation. When it is half full, words are no
+/// longer remembered (they are read again, which gives the same features).
 #[derive(Default)]
 struct SeenWords {
-    /// (generation, hash, start, end) per slot.
-    slots: Vec<(u32, u32, u32, u32)>,
+    slots: Vec<SeenWord>,
     generation: u32,
     len: usize,
+}
+
+#[derive(Clone, Copy)]
+struct SeenWord {
+    /// A word up to eight bytes long itself, a longer one mixed with its last eight.
+    key: u64,
+    generation: u32,
+    start: u32,
+    len: u32,
 }
 
 impl SeenWords {
@@ -311,30 +342,47 @@ impl SeenWords {
         self.generation = self.generation.wrapping_add(1);
         self.len = 0;
         if self.generation == 0 {
-            self.slots.iter_mut().for_each(|s| s.0 = u32::MAX);
+            self.slots.iter_mut().for_each(|s| s.generation = u32::MAX);
             self.generation = 1;
         }
     }
 
     /// Whether `text[start..end]` was seen in this window; remembers it if not.
+    #[inline(always)]
     fn repeats(&mut self, text: &[u8], start: usize, end: usize) -> bool {
         if self.slots.is_empty() {
-            self.slots = vec![(u32::MAX, 0, 0, 0); Self::SLOTS];
+            self.slots = vec![SeenWord { key: 0, generation: u32::MAX, start: 0, len: 0 }; Self::SLOTS];
             self.generation = 1;
         }
-        let word = &text[start..end];
-        let h = word.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-        let mut at = h as usize & (Self::SLOTS - 1);
+        let len = end - start;
+        let key = match text.get(start..start + 8) {
+            Some(head) => {
+                let head = u64::from_le_bytes(head.try_into().expect("eight bytes"));
+                if len > 8 {
+                    let tail = u64::from_le_bytes(text[end - 8..end].try_into().expect("eight bytes"));
+                    head ^ tail.rotate_left(29)
+                } else {
+                    head & (u64::MAX >> (64 - 8 * len))
+                }
+            }
+            // Near the end of the text: a word shorter than eight bytes.
+            None => text[start..end].iter().rev().fold(0u64, |k, &b| (k << 8) | u64::from(b)),
+        };
+        let mut at = ((key ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize;
         loop {
-            let (g, sh, s, e) = self.slots[at];
-            if g != self.generation {
+            let slot = self.slots[at];
+            if slot.generation != self.generation {
                 if self.len < Self::SLOTS / 2 {
-                    self.slots[at] = (self.generation, h, start as u32, end as u32);
+                    self.slots[at] =
+                        SeenWord { key, generation: self.generation, start: start as u32, len: len as u32 };
                     self.len += 1;
                 }
                 return false;
             }
-            if sh == h && text[s as usize..e as usize] == *word {
+            if slot.key == key
+                && slot.len as usize == len
+                && (len <= 8 || text[slot.start as usize..slot.start as usize + len] == text[start..end])
+            {
                 return true;
             }
             at = (at + 1) & (Self::SLOTS - 1);
@@ -419,7 +467,7 @@ impl LexicalModel {
         let bytes = text.as_bytes();
         let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
         let mut best: Option<((usize, usize), f64, usize)> = None;
-        for (sums, distinct, first, last) in self.window_sums(bytes, self.window as usize, &breaks, false).0 {
+        for (sums, distinct, first, last) in self.window_sums(bytes, self.window as usize, &breaks) {
             let allowed = match segments.partition_point(|s| s.0 <= first) {
                 0 => segments.first().map_or(u8::MAX, |s| s.1),
                 i => segments[i - 1].1,
@@ -462,56 +510,46 @@ impl LexicalModel {
     }
 
     /// Per window: the weight sums of its distinct buckets, their number,
-    /// where its first word starts and its last word ends. With `grams`, also
-    /// every window's n-grams as (bucket, word start, word end), first
-    /// occurrences in their window only.
-    #[allow(clippy::type_complexity)]
-    fn window_sums(
-        &self,
-        bytes: &[u8],
-        window: usize,
-        breaks: &[usize],
-        grams: bool,
-    ) -> (Vec<([i32; CLASSES], u32, usize, usize)>, Vec<(u32, usize, usize)>) {
-        let mut seen = vec![0u64; (self.buckets as usize).div_ceil(64)];
-        let mut touched: Vec<u32> = Vec::new();
+    /// where its first word starts and its last word ends.
+    fn window_sums(&self, bytes: &[u8], window: usize, breaks: &[usize]) -> Vec<([i32; CLASSES], u32, usize, usize)> {
+        let mask = self.buckets.wrapping_sub(1);
+        let mut seen = BucketSet::new(self.buckets);
         let mut out: Vec<([i32; CLASSES], u32, usize, usize)> = Vec::new();
-        let mut found = Vec::new();
-        // The window being summed, in locals (pushed when the next starts).
-        let mut current = usize::MAX;
-        let (mut sums, mut distinct, mut first, mut last) = ([0i32; CLASSES], 0u32, 0usize, 0usize);
-        for_each_ngram(bytes, self.buckets, window, breaks, |win, bucket, s, e| {
-            if win != current {
-                if current != usize::MAX {
-                    out.push((sums, distinct, first, last));
+        let mut sums = RowSums::default();
+        // The window being summed (pushed when the next starts).
+        let (mut current, mut first, mut last) = (usize::MAX, 0usize, 0usize);
+        for_each_word(
+            bytes,
+            window,
+            breaks,
+            #[inline(always)]
+            |win, start, end| {
+                if win != current {
+                    if current != usize::MAX {
+                        let (s, distinct) = sums.take();
+                        out.push((s, distinct, first, last));
+                    }
+                    seen.clear();
+                    (current, first) = (win, start);
                 }
-                for t in touched.drain(..) {
-                    seen[t as usize / 64] = 0;
-                }
-                (sums, distinct, first) = ([0; CLASSES], 0, s);
-                current = win;
-            }
-            last = e;
-            let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-            if seen[word] & bit != 0 {
-                return;
-            }
-            seen[word] |= bit;
-            touched.push(bucket);
-            let at = bucket as usize * CLASSES;
-            let row: &[i8; CLASSES] = self.weights[at..at + CLASSES].try_into().expect("CLASSES weights");
-            for c in 0..CLASSES {
-                sums[c] += i32::from(row[c]);
-            }
-            distinct += 1;
-            if grams {
-                found.push((bucket, s, e));
-            }
-        });
+                last = end;
+                word_ngrams(
+                    &bytes[start..end],
+                    mask,
+                    #[inline(always)]
+                    |bucket| {
+                        if seen.insert(bucket) {
+                            sums.add(&self.weights, bucket);
+                        }
+                    },
+                );
+            },
+        );
         if current != usize::MAX {
-            out.push((sums, distinct, first, last));
+            let (s, distinct) = sums.take();
+            out.push((s, distinct, first, last));
         }
-        (out, found)
+        out
     }
 
     /// The evidence of a score of `text`: byte ranges of the words of its
@@ -521,31 +559,135 @@ impl LexicalModel {
         let (a, b) = score.window;
         let Some(bytes) = text.as_bytes().get(a..b) else { return Vec::new() };
         let c = 1 + Category::ALL.iter().position(|&k| k == score.category).expect("a category is in ALL");
-        // The window alone is one window of its own text.
-        let (_, grams) = self.window_sums(bytes, usize::MAX, &[], true);
-        let grams = grams.into_iter().map(|(bucket, s, e)| (bucket, a + s, a + e));
-        self.heaviest_words(grams, c)
-    }
-
-    fn heaviest_words(&self, grams: impl Iterator<Item = (u32, usize, usize)>, c: usize) -> Vec<(usize, usize)> {
+        let mask = self.buckets.wrapping_sub(1);
+        let mut seen = BucketSet::new(self.buckets);
+        // Per word, what its n-grams not read before in the window weigh
+        // towards `c` against benign. A word read again adds no n-gram its
+        // first reading did not (and is skipped), so each word is here once,
+        // at its first place. The window alone is one window of its own text.
         let mut words: Vec<((usize, usize), i32)> = Vec::new();
-        for (bucket, s, e) in grams {
-            let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
-            let d = i32::from(row[c]) - i32::from(row[0]);
-            match words.last_mut() {
-                Some((span, total)) if *span == (s, e) => *total += d,
-                _ => words.push(((s, e), d)),
-            }
-        }
-        // A word read again adds no n-gram its first reading did not (and is
-        // skipped), so each word is here once, at its first place.
-        words.retain(|&(_, d)| d > 0);
+        for_each_word(
+            bytes,
+            usize::MAX,
+            &[],
+            #[inline(always)]
+            |_, s, e| {
+                let mut total = 0;
+                word_ngrams(
+                    &bytes[s..e],
+                    mask,
+                    #[inline(always)]
+                    |bucket| {
+                        if seen.insert(bucket) {
+                            let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
+                            total += i32::from(row[c]) - i32::from(row[0]);
+                        }
+                    },
+                );
+                if total > 0 {
+                    words.push(((a + s, a + e), total));
+                }
+            },
+        );
         let mut ranked = words;
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(EVIDENCE_WORDS);
         let mut spans: Vec<(usize, usize)> = ranked.into_iter().map(|(s, _)| s).collect();
         spans.sort_unstable();
         spans
+    }
+}
+
+/// The buckets read in the current window: a bitset, cleared through the
+/// list of the buckets set.
+struct BucketSet {
+    bits: Vec<u64>,
+    set: Vec<u32>,
+}
+
+impl BucketSet {
+    fn new(buckets: u32) -> BucketSet {
+        BucketSet { bits: vec![0; (buckets as usize).div_ceil(64)], set: Vec::with_capacity(1024) }
+    }
+
+    /// Adds `bucket`; whether it was not there yet.
+    #[inline(always)]
+    fn insert(&mut self, bucket: u32) -> bool {
+        let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
+        let had = self.bits[word] & bit != 0;
+        self.bits[word] |= bit;
+        if !had {
+            self.set.push(bucket);
+        }
+        !had
+    }
+
+    fn clear(&mut self) {
+        for &b in &self.set {
+            self.bits[b as usize / 64] = 0;
+        }
+        self.set.clear();
+    }
+}
+
+/// Sums of weight rows, per class, as exact `i32`s: the six `i8`s of a row,
+/// offset by 128 into bytes, are added as 16-bit lanes of two `u64`s (even
+/// and odd classes), which are emptied into the sums every 256 rows, before
+/// a lane can overflow. A row is one load and a few ALU steps, natively and
+/// in wasm.
+#[derive(Default)]
+struct RowSums {
+    even: u64,
+    odd: u64,
+    /// Rows in `even` and `odd`.
+    pending: u32,
+    sums: [i64; CLASSES],
+    rows: u32,
+}
+
+impl RowSums {
+    const LANES: u64 = 0x00ff_00ff_00ff_00ff;
+    /// The bytes of one row in a `u64` (a row fits in one).
+    const ROW: u64 = u64::MAX >> (64 - 8 * CLASSES);
+
+    /// Adds the weight row of `bucket`.
+    #[inline(always)]
+    fn add(&mut self, weights: &[i8], bucket: u32) {
+        let at = bucket as usize * CLASSES;
+        let row = match weights.get(at..at + 8) {
+            Some(r) => {
+                let r: &[i8; 8] = r.try_into().expect("eight weights");
+                u64::from_le_bytes(r.map(|w| w as u8)) & Self::ROW
+            }
+            // The last row: six weights and no more.
+            None => weights[at..at + CLASSES].iter().rev().fold(0u64, |k, &w| (k << 8) | u64::from(w as u8)),
+        };
+        // Two's complement bytes + 128 (xor of the top bit): 0..=255.
+        let row = row ^ (Self::ROW & 0x8080_8080_8080_8080);
+        self.even += row & Self::LANES;
+        self.odd += (row >> 8) & Self::LANES;
+        self.pending += 1;
+        if self.pending == 256 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for (c, sum) in self.sums.iter_mut().enumerate() {
+            let lanes = if c % 2 == 0 { self.even } else { self.odd };
+            *sum += ((lanes >> (16 * (c / 2))) & 0xffff) as i64;
+        }
+        self.rows += self.pending;
+        (self.even, self.odd, self.pending) = (0, 0, 0);
+    }
+
+    /// The sums and the number of rows added since the last `take`.
+    fn take(&mut self) -> ([i32; CLASSES], u32) {
+        self.flush();
+        let rows = self.rows;
+        let sums = self.sums.map(|s| (s - 128 * i64::from(rows)) as i32);
+        *self = RowSums::default();
+        (sums, rows)
     }
 }
 
@@ -627,6 +769,45 @@ mod tests {
             wins.dedup();
             assert_eq!(wins[..2], [(0, 0), (1, 5)], "{breaks:?}");
         }
+    }
+
+    #[test]
+    fn ngrams_are_those_of_the_padded_word_by_start() {
+        // The definition: FNV-1a of each 3- and 4-byte slice of " word ", by start.
+        let reference = |word: &[u8]| {
+            let padded = [&b" "[..], word, b" "].concat();
+            let mut out = Vec::new();
+            for s in 0..padded.len() {
+                for n in 3..=4 {
+                    if let Some(gram) = padded.get(s..s + n) {
+                        let h = gram.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+                        out.push((h ^ (h >> 16)) & 0xfff);
+                    }
+                }
+            }
+            out
+        };
+        for word in ["a", "ab", "abc", "abcd", "héllo", "x=1;y=2;", "0123456789abcdefghij"] {
+            let mut got = Vec::new();
+            word_ngrams(word.as_bytes(), 0xfff, |b| got.push(b));
+            assert_eq!(got, reference(word.as_bytes()), "{word}");
+        }
+    }
+
+    #[test]
+    fn repeated_words_are_found_by_content() {
+        // Short, eight-byte and long words, at the end of the text too.
+        let text = b"abcdefgh abcdefghi abcdefgh abcdefgX abcdefghi abcdefghij ab ab";
+        let mut seen = SeenWords::default();
+        let words: Vec<bool> = text
+            .split(|b| *b == b' ')
+            .scan(0, |at, w| {
+                let start = *at;
+                *at += w.len() + 1;
+                Some(seen.repeats(text, start, start + w.len()))
+            })
+            .collect();
+        assert_eq!(words, [false, false, true, false, true, false, false, true]);
     }
 
     #[test]
