@@ -258,7 +258,7 @@ fn for_each_word(text: &[u8], window: usize, breaks: &[usize], mut f: impl FnMut
     let mut win = 0;
     let mut next_break = breaks.iter().copied().skip_while(|&b| b == 0).peekable();
     let mut win_end = window_end(text, 0, window);
-    let mut words = SeenWords::default();
+    let mut words = SeenWords::for_text(text.len());
     while i < text.len() {
         if text[i].is_ascii_whitespace() {
             i += 1;
@@ -317,9 +317,9 @@ fn word_ngrams(word: &[u8], mask: u32, mut f: impl FnMut(u32)) {
 
 /// The words read in the current window, to skip repeats: an open-addressing
 /// table of words keyed by their first and last eight bytes and length,
-/// cleared by bumping its generation. When it is half full, words are no
-/// longer remembered (they are read again, which gives the same features).
-#[derive(Default)]
+/// cleared by bumping its generation. When [`SeenWords::REMEMBERED`] words
+/// are in it, words are no longer remembered (they are read again, which
+/// gives the same features).
 struct SeenWords {
     slots: Vec<SeenWord>,
     generation: u32,
@@ -336,13 +336,22 @@ struct SeenWord {
 }
 
 impl SeenWords {
-    const SLOTS: usize = 1024;
+    /// At most this many words of a window are remembered.
+    const REMEMBERED: usize = 512;
+
+    /// A table for a text of `bytes` bytes: twice as many slots as it can
+    /// have words (at most one per two bytes), up to twice [`Self::REMEMBERED`],
+    /// so a short text does not set up a table for a long one.
+    fn for_text(bytes: usize) -> SeenWords {
+        let slots = (bytes + 2).next_power_of_two().clamp(16, 2 * Self::REMEMBERED);
+        SeenWords { slots: vec![SeenWord { key: 0, generation: 0, start: 0, len: 0 }; slots], generation: 1, len: 0 }
+    }
 
     fn clear(&mut self) {
         self.generation = self.generation.wrapping_add(1);
         self.len = 0;
         if self.generation == 0 {
-            self.slots.iter_mut().for_each(|s| s.generation = u32::MAX);
+            self.slots.iter_mut().for_each(|s| s.generation = 0);
             self.generation = 1;
         }
     }
@@ -350,10 +359,6 @@ impl SeenWords {
     /// Whether `text[start..end]` was seen in this window; remembers it if not.
     #[inline(always)]
     fn repeats(&mut self, text: &[u8], start: usize, end: usize) -> bool {
-        if self.slots.is_empty() {
-            self.slots = vec![SeenWord { key: 0, generation: u32::MAX, start: 0, len: 0 }; Self::SLOTS];
-            self.generation = 1;
-        }
         let len = end - start;
         let key = match text.get(start..start + 8) {
             Some(head) => {
@@ -368,11 +373,12 @@ impl SeenWords {
             // Near the end of the text: a word shorter than eight bytes.
             None => text[start..end].iter().rev().fold(0u64, |k, &b| (k << 8) | u64::from(b)),
         };
-        let mut at = ((key ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize;
+        let slots = self.slots.len();
+        let mut at = ((key ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - slots.trailing_zeros())) as usize;
         loop {
             let slot = self.slots[at];
             if slot.generation != self.generation {
-                if self.len < Self::SLOTS / 2 {
+                if self.len < Self::REMEMBERED.min(slots / 2) {
                     self.slots[at] =
                         SeenWord { key, generation: self.generation, start: start as u32, len: len as u32 };
                     self.len += 1;
@@ -385,7 +391,7 @@ impl SeenWords {
             {
                 return true;
             }
-            at = (at + 1) & (Self::SLOTS - 1);
+            at = (at + 1) & (slots - 1);
         }
     }
 }
@@ -798,7 +804,7 @@ mod tests {
     fn repeated_words_are_found_by_content() {
         // Short, eight-byte and long words, at the end of the text too.
         let text = b"abcdefgh abcdefghi abcdefgh abcdefgX abcdefghi abcdefghij ab ab";
-        let mut seen = SeenWords::default();
+        let mut seen = SeenWords::for_text(text.len());
         let words: Vec<bool> = text
             .split(|b| *b == b' ')
             .scan(0, |at, w| {
