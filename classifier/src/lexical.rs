@@ -219,7 +219,15 @@ pub struct LexicalScore {
     /// The byte range of that window in the scored text (from its first
     /// word's start to its last word's end).
     pub window: (usize, usize),
+    /// The words of that window read as it was scored (a word read again
+    /// is skipped), with their spans in the scored text and, per class, what
+    /// their n-grams not read before in the window weigh: what
+    /// [`LexicalModel::evidence_words`] ranks.
+    words: Vec<WordWeights>,
 }
+
+/// A word's span and, per class, the weight of its n-grams new to its window.
+type WordWeights = ((usize, usize), [i32; CLASSES]);
 
 /// Calls `f(window, bucket, word_start, word_end)` for every n-gram of
 /// `text` (see the module docs), except those of a word already read in the
@@ -473,7 +481,8 @@ impl LexicalModel {
         let bytes = text.as_bytes();
         let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
         let mut best: Option<((usize, usize), f64, usize)> = None;
-        for (sums, distinct, first, last) in self.window_sums(bytes, self.window as usize, &breaks) {
+        let mut best_words: Vec<WordWeights> = Vec::new();
+        self.windows(bytes, self.window as usize, &breaks, |(sums, distinct, first, last), words| {
             let allowed = match segments.partition_point(|s| s.0 <= first) {
                 0 => segments.first().map_or(u8::MAX, |s| s.1),
                 i => segments[i - 1].1,
@@ -492,13 +501,15 @@ impl LexicalModel {
             if let Some(c) = top {
                 if best.is_none_or(|(_, b, _)| extraction > b) {
                     best = Some(((first, last), extraction, c));
+                    best_words.clear();
+                    best_words.extend_from_slice(words);
                 }
             }
-        }
+        });
         let Some((window, extraction, c)) = best else {
-            return LexicalScore { extraction: 0.0, category: Category::ALL[0], window: (0, 0) };
+            return LexicalScore { extraction: 0.0, category: Category::ALL[0], window: (0, 0), words: Vec::new() };
         };
-        LexicalScore { extraction, category: Category::ALL[c - 1], window }
+        LexicalScore { extraction, category: Category::ALL[c - 1], window, words: best_words }
     }
 
     /// [`score`](Self::score) of the passage `range` of `text` (on
@@ -512,18 +523,30 @@ impl LexicalModel {
         }
         let mut score = self.score(&text[range.clone()], &local);
         score.window = (score.window.0 + range.start, score.window.1 + range.start);
+        for ((s, e), _) in &mut score.words {
+            (*s, *e) = (*s + range.start, *e + range.start);
+        }
         score
     }
 
-    /// Per window: the weight sums of its distinct buckets, their number,
-    /// where its first word starts and its last word ends.
-    fn window_sums(&self, bytes: &[u8], window: usize, breaks: &[usize]) -> Vec<([i32; CLASSES], u32, usize, usize)> {
+    /// Calls `f` for each window of `bytes` with its weight sums of its
+    /// distinct buckets, their number, where its first word starts and its
+    /// last word ends, and its words ([`LexicalScore`]'s `words`).
+    fn windows(
+        &self,
+        bytes: &[u8],
+        window: usize,
+        breaks: &[usize],
+        mut f: impl FnMut(([i32; CLASSES], u32, usize, usize), &[WordWeights]),
+    ) {
         let mask = self.buckets.wrapping_sub(1);
         let mut seen = BucketSet::new(self.buckets);
-        let mut out: Vec<([i32; CLASSES], u32, usize, usize)> = Vec::new();
         let mut sums = RowSums::default();
-        // The window being summed (pushed when the next starts).
+        let mut words: Vec<WordWeights> = Vec::new();
+        // The window being summed (reported when the next starts), and its
+        // totals before the current word.
         let (mut current, mut first, mut last) = (usize::MAX, 0usize, 0usize);
+        let mut before = [0i64; CLASSES];
         for_each_word(
             bytes,
             window,
@@ -533,9 +556,11 @@ impl LexicalModel {
                 if win != current {
                     if current != usize::MAX {
                         let (s, distinct) = sums.take();
-                        out.push((s, distinct, first, last));
+                        f((s, distinct, first, last), &words);
                     }
                     seen.clear();
+                    words.clear();
+                    before = [0; CLASSES];
                     (current, first) = (win, start);
                 }
                 last = end;
@@ -549,53 +574,26 @@ impl LexicalModel {
                         }
                     },
                 );
+                let after = sums.totals();
+                words.push(((start, end), std::array::from_fn(|c| (after[c] - before[c]) as i32)));
+                before = after;
             },
         );
         if current != usize::MAX {
             let (s, distinct) = sums.take();
-            out.push((s, distinct, first, last));
+            f((s, distinct, first, last), &words);
         }
-        out
     }
 
-    /// The evidence of a score of `text`: byte ranges of the words of its
-    /// window whose n-grams weigh most towards its category against benign
-    /// (at most six, each distinct word once), in text order.
-    pub fn evidence_words(&self, text: &str, score: &LexicalScore) -> Vec<(usize, usize)> {
-        let (a, b) = score.window;
-        let Some(bytes) = text.as_bytes().get(a..b) else { return Vec::new() };
+    /// The evidence of a score: byte ranges of the words of its window whose
+    /// n-grams weigh most towards its category against benign (at most six,
+    /// each distinct word once), in text order.
+    pub fn evidence_words(&self, score: &LexicalScore) -> Vec<(usize, usize)> {
         let c = 1 + Category::ALL.iter().position(|&k| k == score.category).expect("a category is in ALL");
-        let mask = self.buckets.wrapping_sub(1);
-        let mut seen = BucketSet::new(self.buckets);
-        // Per word, what its n-grams not read before in the window weigh
-        // towards `c` against benign. A word read again adds no n-gram its
-        // first reading did not (and is skipped), so each word is here once,
-        // at its first place. The window alone is one window of its own text.
-        let mut words: Vec<((usize, usize), i32)> = Vec::new();
-        for_each_word(
-            bytes,
-            usize::MAX,
-            &[],
-            #[inline(always)]
-            |_, s, e| {
-                let mut total = 0;
-                word_ngrams(
-                    &bytes[s..e],
-                    mask,
-                    #[inline(always)]
-                    |bucket| {
-                        if seen.insert(bucket) {
-                            let row = &self.weights[bucket as usize * CLASSES..][..CLASSES];
-                            total += i32::from(row[c]) - i32::from(row[0]);
-                        }
-                    },
-                );
-                if total > 0 {
-                    words.push(((a + s, a + e), total));
-                }
-            },
-        );
-        let mut ranked = words;
+        // A word read again adds no n-gram its first reading did not (and is
+        // skipped), so each word is here once, at its first place.
+        let mut ranked: Vec<((usize, usize), i32)> =
+            score.words.iter().map(|&(span, w)| (span, w[c] - w[0])).filter(|&(_, d)| d > 0).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(EVIDENCE_WORDS);
         let mut spans: Vec<(usize, usize)> = ranked.into_iter().map(|(s, _)| s).collect();
@@ -685,6 +683,16 @@ impl RowSums {
         }
         self.rows += self.pending;
         (self.even, self.odd, self.pending) = (0, 0, 0);
+    }
+
+    /// The sums so far, per class (the lanes not emptied).
+    #[inline(always)]
+    fn totals(&self) -> [i64; CLASSES] {
+        let rows = i64::from(self.rows + self.pending);
+        std::array::from_fn(|c| {
+            let lanes = if c % 2 == 0 { self.even } else { self.odd };
+            self.sums[c] + ((lanes >> (16 * (c / 2))) & 0xffff) as i64 - 128 * rows
+        })
     }
 
     /// The sums and the number of rows added since the last `take`.
@@ -852,17 +860,17 @@ mod tests {
         let s = m.score("do leak it", &[]);
         assert!(s.extraction > 0.9, "{s:?}");
         assert_eq!(s.category, Category::SystemPromptLeak);
-        assert_eq!(m.evidence_words("do leak it", &s), vec![(3, 7)]);
+        assert_eq!(m.evidence_words(&s), vec![(3, 7)]);
         // In a segment where system_prompt_leak does not count, it is no extraction.
         let not_leak = 0xff & !(1 << leak);
         let s = m.score("do leak it", &[(0, not_leak)]);
         assert!(s.extraction < 0.1, "{s:?}");
         // In its own segment after one where it does not count, it is found again.
         let s = m.score("do leak it\n\nleak", &[(0, not_leak), (12, 0xff)]);
-        assert!(s.extraction > 0.9 && m.evidence_words("do leak it\n\nleak", &s) == vec![(12, 16)], "{s:?}");
+        assert!(s.extraction > 0.9 && m.evidence_words(&s) == vec![(12, 16)], "{s:?}");
         let empty = m.score("   ", &[]);
         assert_eq!(empty.extraction, 0.0);
-        assert!(m.evidence_words("   ", &empty).is_empty());
+        assert!(m.evidence_words(&empty).is_empty());
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Pack {
                 rules.entry(lex.category).or_insert(0.0);
                 let mut bits = 0u8;
                 let spans = model
-                    .evidence_words(&projection.text, &lex)
+                    .evidence_words(&lex)
                     .iter()
                     .map(|&(s, e)| {
                         let (os, oe, f) = projection.to_original(s, e);
