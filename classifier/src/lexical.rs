@@ -282,9 +282,7 @@ fn for_each_word(text: &[u8], window: usize, breaks: &[usize], mut f: impl FnMut
             words.clear();
         }
         let start = i;
-        while i < text.len() && !text[i].is_ascii_whitespace() {
-            i += 1;
-        }
+        i = text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n);
         if !words.repeats(text, start, i) {
             f(win, start, i);
         }
