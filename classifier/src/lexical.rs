@@ -872,6 +872,65 @@ mod tests {
     }
 
     #[test]
+    fn window_sums_and_word_weights_match_a_plain_reading() {
+        // Random weights, and a long text of repeated, long and short words
+        // in several windows and segments: the lanes are emptied many times.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let buckets = 1u32 << 12;
+        // Half the weights at the top of the range: a lane that is not
+        // emptied in time overflows.
+        let m =
+            model((0..buckets as usize * CLASSES).map(|_| if next() % 2 == 0 { 127 } else { next() as i8 }).collect());
+        let vocab: Vec<String> =
+            (0..400).map(|i| (0..1 + i % 40).map(|_| char::from(b'a' + (next() % 26) as u8)).collect()).collect();
+        let text: String =
+            (0..6000).map(|_| vocab[next() as usize % vocab.len()].as_str()).collect::<Vec<_>>().join(" ");
+        let bytes = text.as_bytes();
+        let breaks = [0, 9_000, 9_001, 30_000];
+        // The plain reading: each window's distinct buckets, and each word's
+        // buckets new to its window, from for_each_ngram.
+        type Window = (std::collections::BTreeSet<u32>, Vec<((usize, usize), [i32; CLASSES])>, usize, usize);
+        let mut plain: Vec<Window> = Vec::new();
+        for_each_ngram(bytes, buckets, 700, &breaks, |w, b, s, e| {
+            if plain.len() <= w {
+                plain.push((Default::default(), Vec::new(), s, e));
+            }
+            let win = &mut plain[w];
+            win.3 = e;
+            if win.1.last().is_none_or(|l| l.0 != (s, e)) {
+                win.1.push(((s, e), [0; CLASSES]));
+            }
+            if win.0.insert(b) {
+                let row = &m.weights[b as usize * CLASSES..][..CLASSES];
+                for (sum, &w) in win.1.last_mut().unwrap().1.iter_mut().zip(row) {
+                    *sum += i32::from(w);
+                }
+            }
+        });
+        let mut read = Vec::new();
+        m.windows(bytes, 700, &breaks, |(sums, distinct, first, last), words| {
+            read.push((sums, distinct, first, last, words.to_vec()))
+        });
+        assert!(plain.len() > 20 && plain.len() == read.len());
+        for ((set, words, first, last), got) in plain.iter().zip(&read) {
+            let mut sums = [0i32; CLASSES];
+            for &b in set {
+                for (sum, &w) in sums.iter_mut().zip(&m.weights[b as usize * CLASSES..][..CLASSES]) {
+                    *sum += i32::from(w);
+                }
+            }
+            assert_eq!((sums, set.len() as u32, *first, *last), (got.0, got.1, got.2, got.3));
+            assert_eq!(*words, got.4);
+        }
+    }
+
+    #[test]
     fn rejects_bad_shapes() {
         assert!(model(vec![0; 10]).validate().is_err());
         let mut m = model(vec![0; 64 * CLASSES]);
