@@ -592,8 +592,13 @@ impl LexicalModel {
         // skipped), so each word is here once, at its first place.
         let mut ranked: Vec<((usize, usize), i32)> =
             score.words.iter().map(|&(span, w)| (span, w[c] - w[0])).filter(|&(_, d)| d > 0).collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(EVIDENCE_WORDS);
+        // Heaviest first, then first in the text: spans are distinct, so the
+        // order is total and the six it keeps do not depend on how it sorts.
+        let order = |a: &((usize, usize), i32), b: &((usize, usize), i32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > EVIDENCE_WORDS {
+            ranked.select_nth_unstable_by(EVIDENCE_WORDS - 1, order);
+            ranked.truncate(EVIDENCE_WORDS);
+        }
         let mut spans: Vec<(usize, usize)> = ranked.into_iter().map(|(s, _)| s).collect();
         spans.sort_unstable();
         spans
