@@ -30,10 +30,10 @@ const PLAIN_ENOUGH: u32 = 24;
 const COMMON: [&[u8]; 71] = [
     b"about", b"after", b"all", b"also", b"and", b"any", b"are", b"as", b"at", b"been", b"before", b"but", b"can",
     b"could", b"do", b"each", b"every", b"for", b"from", b"give", b"has", b"have", b"how", b"if", b"in", b"into",
-    b"is", b"it", b"its", b"just", b"list", b"make", b"me", b"more", b"my", b"new", b"not", b"of", b"only",
-    b"other", b"our", b"please", b"should", b"show", b"so", b"step", b"tell", b"than", b"that", b"the", b"their",
-    b"them", b"then", b"there", b"these", b"they", b"this", b"to", b"was", b"we", b"were", b"what", b"when",
-    b"where", b"which", b"will", b"with", b"would", b"write", b"you", b"your",
+    b"is", b"it", b"its", b"just", b"list", b"make", b"me", b"more", b"my", b"new", b"not", b"of", b"only", b"other",
+    b"our", b"please", b"should", b"show", b"so", b"step", b"tell", b"than", b"that", b"the", b"their", b"them",
+    b"then", b"there", b"these", b"they", b"this", b"to", b"was", b"we", b"were", b"what", b"when", b"where", b"which",
+    b"will", b"with", b"would", b"write", b"you", b"your",
 ];
 
 /// A word of at most six lower-case ASCII letters as a number: five bits a

@@ -93,7 +93,12 @@ pub(crate) fn projection_passages(
 /// assert!(passages(1, text, &[5..7], 4).is_empty());
 /// assert_eq!(passages(1, text, &[5..15], 4), vec![0..19]);
 /// ```
-pub fn passages(index: usize, text: &str, decoded: &[std::ops::Range<usize>], window: usize) -> Vec<std::ops::Range<usize>> {
+pub fn passages(
+    index: usize,
+    text: &str,
+    decoded: &[std::ops::Range<usize>],
+    window: usize,
+) -> Vec<std::ops::Range<usize>> {
     if index == 0 {
         return vec![0..text.len()];
     }
@@ -517,7 +522,8 @@ impl LexicalModel {
         if !segments.is_empty() {
             let first = segments.partition_point(|s| s.0 <= range.start).max(1) - 1;
             local.push((0, segments[first].1));
-            local.extend(segments[first + 1..].iter().filter(|s| s.0 < range.end).map(|&(at, c)| (at - range.start, c)));
+            local
+                .extend(segments[first + 1..].iter().filter(|s| s.0 < range.end).map(|&(at, c)| (at - range.start, c)));
         }
         let mut score = self.score(&text[range.clone()], &local);
         score.window = (score.window.0 + range.start, score.window.1 + range.start);

@@ -295,7 +295,8 @@ impl Pack {
         segments: &[Range<usize>],
         roles: Option<&[Role]>,
     ) -> (crate::lexical::LexicalScore, usize) {
-        let classes = |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
+        let classes =
+            |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
         let mut best: Option<(crate::lexical::LexicalScore, usize)> = None;
         for (k, projection) in scan.projections.iter().enumerate() {
             let passages = crate::lexical::projection_passages(k, projection, model.window as usize);
