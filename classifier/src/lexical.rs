@@ -518,14 +518,7 @@ impl LexicalModel {
     /// [`score`](Self::score) of the passage `range` of `text` (on
     /// character boundaries), its window given in `text`.
     pub fn score_in(&self, text: &str, range: std::ops::Range<usize>, segments: &[(usize, u8)]) -> LexicalScore {
-        let mut local: Vec<(usize, u8)> = Vec::with_capacity(segments.len());
-        if !segments.is_empty() {
-            let first = segments.partition_point(|s| s.0 <= range.start).max(1) - 1;
-            local.push((0, segments[first].1));
-            local
-                .extend(segments[first + 1..].iter().filter(|s| s.0 < range.end).map(|&(at, c)| (at - range.start, c)));
-        }
-        let mut score = self.score(&text[range.clone()], &local);
+        let mut score = self.score(&text[range.clone()], &passage_segments(segments, &range));
         score.window = (score.window.0 + range.start, score.window.1 + range.start);
         for ((s, e), _) in &mut score.words {
             (*s, *e) = (*s + range.start, *e + range.start);
@@ -609,6 +602,24 @@ impl LexicalModel {
         spans.sort_unstable();
         spans
     }
+}
+
+/// The segments a passage `range` reads: of `segments` (starts, sorted,
+/// with their classes), the one it starts in, at 0, then those that start
+/// inside it, relative to its start. Empty `segments`: none.
+///
+/// ```
+/// use distillguard::lexical::passage_segments;
+/// assert_eq!(passage_segments(&[(0, 1), (10, 2), (30, 4)], &(5..20)), vec![(0, 1), (5, 2)]);
+/// ```
+pub fn passage_segments(segments: &[(usize, u8)], range: &std::ops::Range<usize>) -> Vec<(usize, u8)> {
+    let mut local: Vec<(usize, u8)> = Vec::with_capacity(segments.len());
+    if !segments.is_empty() {
+        let first = segments.partition_point(|s| s.0 <= range.start).max(1) - 1;
+        local.push((0, segments[first].1));
+        local.extend(segments[first + 1..].iter().filter(|s| s.0 < range.end).map(|&(at, c)| (at - range.start, c)));
+    }
+    local
 }
 
 /// The buckets read in the current window: a bitset, cleared through the

@@ -643,26 +643,18 @@ impl Pack {
         window: usize,
     ) -> Vec<Vec<(u8, Vec<u32>)>> {
         let (text, ranges, roles) = crate::verdict::join_segments(segments);
-        let classes = |i: usize| self.lexical_classes[roles[i] as usize];
         let projections = self.normalizer.project(&text);
         let mut views = Vec::new();
         for (k, p) in projections.iter().enumerate() {
-            // Segment starts in the projection, where the classifier breaks windows; a
-            // reversed projection reads the segments as one, counting what all count.
-            let starts: Vec<(usize, u8)> = if p.in_order() {
-                ranges.iter().enumerate().map(|(i, r)| (p.offset_of_original(r.start), classes(i))).collect()
-            } else {
-                vec![(0, (0..ranges.len()).fold(u8::MAX, |all, i| all & classes(i)))]
-            };
+            // Where the classifier breaks windows, with what each segment counts.
+            let starts = self.segment_classes(p, &ranges, Some(&roles));
             let mut read = Vec::new();
             for passage in crate::lexical::projection_passages(k, p, window) {
-                // The passage cut at segment starts, each piece with its segment's classes.
-                let first = starts.partition_point(|s| s.0 <= passage.start).max(1) - 1;
-                let mut pieces = vec![(passage.start, starts[first].1)];
-                pieces.extend(starts[first + 1..].iter().copied().filter(|s| s.0 < passage.end));
+                let pieces = crate::lexical::passage_segments(&starts, &passage);
                 for (j, &(from, classes)) in pieces.iter().enumerate() {
-                    let to = pieces.get(j + 1).map_or(passage.end, |next| next.0);
-                    let windows = crate::lexical::windows(p.text[from..to].as_bytes(), buckets, window);
+                    let to = pieces.get(j + 1).map_or(passage.len(), |next| next.0);
+                    let text = &p.text.as_bytes()[passage.start + from..passage.start + to];
+                    let windows = crate::lexical::windows(text, buckets, window);
                     read.extend(windows.into_iter().filter(|w| !w.is_empty()).map(|w| (classes, w)));
                 }
             }

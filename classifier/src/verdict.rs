@@ -234,11 +234,15 @@ impl Pack {
         }
         let mut rules: BTreeMap<Category, f64> = keep.into_iter().map(|(c, miss)| (c, 1.0 - miss)).collect();
         if let Some(model) = &self.data.model {
-            let ruled: Vec<Category> = rules.keys().copied().collect();
             let (lex, read) = self.lexical_reading(model, &scan, segments, roles);
+            // The model's category when none of its rules fired: the one category here without a rule score.
+            let mut unruled = None;
             if lex.extraction >= model.blend.evidence_from {
                 let projection = &scan.projections[read];
-                rules.entry(lex.category).or_insert(0.0);
+                if let std::collections::btree_map::Entry::Vacant(e) = rules.entry(lex.category) {
+                    e.insert(0.0);
+                    unruled = Some(lex.category);
+                }
                 let mut bits = 0u8;
                 let spans = model
                     .evidence_words(&lex)
@@ -261,7 +265,7 @@ impl Pack {
             // Too little text for the model to outweigh a rule (a one-line payload).
             let short = scan.projections[0].text.len() < crate::lexical::LOWERS_FROM_BYTES;
             for (category, score) in rules.iter_mut() {
-                let fired = ruled.contains(category).then_some(*score);
+                let fired = (unruled != Some(*category)).then_some(*score);
                 let blended = model.blend.combine(fired, lex.extraction);
                 *score = if decoded.contains(category) || short { blended.max(*score) } else { blended };
             }
@@ -276,6 +280,25 @@ impl Pack {
             evidence,
             fingerprint: fingerprint(text, &scan, fingerprint_hits),
             pack: PackRef { name: self.data.meta.name.clone(), version: self.data.meta.version.clone() },
+        }
+    }
+
+    /// Where each segment starts in `projection`, with the lexical classes
+    /// its role counts (bit `c` for class `c`; no roles: the user's). A
+    /// reversed projection runs backwards through the segments: one start,
+    /// counting a class only where every segment counts it.
+    pub(crate) fn segment_classes(
+        &self,
+        projection: &crate::normalize::Projection,
+        segments: &[Range<usize>],
+        roles: Option<&[Role]>,
+    ) -> Vec<(usize, u8)> {
+        let classes =
+            |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
+        if projection.in_order() {
+            segments.iter().enumerate().map(|(i, r)| (projection.offset_of_original(r.start), classes(i))).collect()
+        } else {
+            vec![(0, (0..segments.len()).fold(u8::MAX, |all, i| all & classes(i)))]
         }
     }
 
@@ -295,19 +318,13 @@ impl Pack {
         segments: &[Range<usize>],
         roles: Option<&[Role]>,
     ) -> (crate::lexical::LexicalScore, usize) {
-        let classes =
-            |i: usize| roles.map_or(self.lexical_classes[Role::User as usize], |r| self.lexical_classes[r[i] as usize]);
         let mut best: Option<(crate::lexical::LexicalScore, usize)> = None;
         for (k, projection) in scan.projections.iter().enumerate() {
             let passages = crate::lexical::projection_passages(k, projection, model.window as usize);
             if passages.is_empty() {
                 continue;
             }
-            let starts: Vec<(usize, u8)> = if projection.in_order() {
-                segments.iter().enumerate().map(|(i, r)| (projection.offset_of_original(r.start), classes(i))).collect()
-            } else {
-                vec![(0, (0..segments.len()).fold(u8::MAX, |all, i| all & classes(i)))]
-            };
+            let starts = self.segment_classes(projection, segments, roles);
             for passage in passages {
                 let score = model.score_in(&projection.text, passage, &starts);
                 if best.as_ref().is_none_or(|(b, _)| score.extraction > b.extraction) {
