@@ -212,9 +212,7 @@ fn hex_run(bytes: &[u8], start: usize) -> (usize, Vec<u8>) {
     loop {
         // An optional `\x` or `0x` prefix before a pair.
         let mut j = i;
-        if bytes.get(j) == Some(&b'\\') && bytes.get(j + 1) == Some(&b'x') {
-            j += 2;
-        } else if bytes.get(j) == Some(&b'0') && bytes.get(j + 1) == Some(&b'x') {
+        if matches!(bytes.get(j..j + 2), Some(b"\\x" | b"0x")) {
             j += 2;
         }
         let (Some(hi), Some(lo)) = (bytes.get(j).copied().and_then(digit), bytes.get(j + 1).copied().and_then(digit))
