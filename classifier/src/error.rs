@@ -86,6 +86,8 @@ pub enum ErrorCode {
     CaseFailed,
     /// Host: a `check` gate measured a value beyond its bound.
     GateFailed,
+    /// Host: the wasm classifier passed its deadline.
+    DeadlineExceeded,
     /// Web bindings: a JavaScript argument has the wrong shape.
     BadArgument,
 }
@@ -113,7 +115,7 @@ pub enum Severity {
 
 impl ErrorCode {
     /// Every code, in registry order.
-    pub const ALL: [ErrorCode; 37] = {
+    pub const ALL: [ErrorCode; 38] = {
         use ErrorCode::*;
         [
             TomlSyntax,
@@ -152,6 +154,7 @@ impl ErrorCode {
             UnknownCode,
             CaseFailed,
             GateFailed,
+            DeadlineExceeded,
             BadArgument,
         ]
     };
@@ -196,6 +199,7 @@ impl ErrorCode {
             UnknownCode => "H009",
             CaseFailed => "H010",
             GateFailed => "H011",
+            DeadlineExceeded => "H012",
             BadArgument => "B001",
         }
     }
@@ -260,6 +264,7 @@ impl ErrorCode {
             UnknownCode => "unknown error code",
             CaseFailed => "pack case failed",
             GateFailed => "gate failed",
+            DeadlineExceeded => "deadline passed",
             BadArgument => "bad argument",
         }
     }
@@ -388,7 +393,7 @@ impl ErrorCode {
             FuelExhausted => (
                 "The wasm classifier ran out of fuel (the request took too long); the instance was replaced.",
                 "distillguard --fuel 1000 classify \"a long text\"",
-                "Raise `--fuel` / `--fuel-per-byte`, or shorten the input.",
+                "Raise `--fuel` / `--fuel-per-byte`, or shorten the input (fuel is used only when one of them is given).",
             ),
             GuestTrap => (
                 "The wasm classifier trapped (e.g. hit its memory cap) and was replaced.",
@@ -439,6 +444,11 @@ impl ErrorCode {
                 "A `check` gate (`--min-precision`, `--min-recall`, `--max-fpr`, `--min-cases`) measured a value beyond its bound.",
                 "distillguard check rules/default --benign benign.jsonl --max-fpr 0  (one false alarm)",
                 "Look at the misses or false alarms it lists; fix the rules, or agree a new bound.",
+            ),
+            DeadlineExceeded => (
+                "The wasm classifier passed its deadline (the request took too long); the instance was replaced.",
+                "distillguard --deadline-ms 0 --deadline-ms-per-mib 0 classify \"a long text\"",
+                "Raise `--deadline-ms` / `--deadline-ms-per-mib`, or shorten the input. `--fuel` bounds work instead of time.",
             ),
             BadArgument => (
                 "Web bindings: a JavaScript argument has the wrong shape (e.g. `compilePack` wants a `{path: text}` object).",

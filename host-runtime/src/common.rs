@@ -8,7 +8,7 @@ use distillguard_host::engine::{Classifier, EngineKind};
 use distillguard_host::evaluation::{Item, Report};
 use distillguard_host::input::{parse_jsonl, Line};
 use distillguard_host::packs::{self, LoadedPack};
-use distillguard_host::wasm::HostLimits;
+use distillguard_host::wasm::{Budget, HostLimits};
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -32,21 +32,34 @@ pub struct Global {
     /// Memory cap per wasm instance, in MiB.
     #[arg(long, global = true, default_value_t = HostLimits::default().max_memory_bytes >> 20)]
     pub max_memory_mib: usize,
-    /// Fuel per request for the wasm engine (plus --fuel-per-byte per input byte).
-    #[arg(long, global = true, default_value_t = HostLimits::default().fuel_base)]
-    pub fuel: u64,
-    /// Fuel per input byte.
-    #[arg(long, global = true, default_value_t = HostLimits::default().fuel_per_byte)]
-    pub fuel_per_byte: u64,
+    /// Deadline per request for the wasm engine, in milliseconds (plus --deadline-ms-per-mib).
+    #[arg(long, global = true, default_value_t = Budget::DEADLINE_MS)]
+    pub deadline_ms: u64,
+    /// Deadline per MiB of input, in milliseconds.
+    #[arg(long, global = true, default_value_t = Budget::DEADLINE_MS_PER_MIB)]
+    pub deadline_ms_per_mib: u64,
+    /// Bound each request by fuel instead of a deadline: deterministic (the same input runs out the same
+    /// way on every machine), but slower. Fuel per request [default with --fuel-per-byte: 200000000].
+    #[arg(long, global = true)]
+    pub fuel: Option<u64>,
+    /// Fuel per input byte (selects fuel, as --fuel does) [default with --fuel: 20000].
+    #[arg(long, global = true)]
+    pub fuel_per_byte: Option<u64>,
 }
 
 impl Global {
     pub fn limits(&self) -> HostLimits {
+        let budget = match (self.fuel, self.fuel_per_byte) {
+            (None, None) => Budget::Deadline { base_ms: self.deadline_ms, ms_per_mib: self.deadline_ms_per_mib },
+            (base, per_byte) => Budget::Fuel {
+                base: base.unwrap_or(Budget::FUEL),
+                per_byte: per_byte.unwrap_or(Budget::FUEL_PER_BYTE),
+            },
+        };
         HostLimits {
             max_input_bytes: self.max_input,
             max_memory_bytes: self.max_memory_mib << 20,
-            fuel_base: self.fuel,
-            fuel_per_byte: self.fuel_per_byte,
+            budget,
             ..HostLimits::default()
         }
     }

@@ -4,14 +4,15 @@
 //! Requests are served from a pool of ready instances that already hold the
 //! pack (loading it builds the automaton inside the guest, which costs
 //! milliseconds). Each instance's `Store` has a memory cap (`StoreLimits`)
-//! and fuel is refilled per request, so no input can exhaust or hang the
-//! host. An instance that trapped is dropped; the next request gets a fresh one.
+//! and a compute budget per request ([`Budget`]: a deadline by default, or
+//! deterministic fuel), so no input can exhaust or hang the host. An instance
+//! that trapped is dropped; the next request gets a fresh one.
 
 use crate::module_cache;
 use distillguard::ErrorCode;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::{Config, Engine, InstancePre, Linker, Memory, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
 
 /// The module this binary embeds, built from `classifier/module`.
@@ -25,6 +26,55 @@ pub const ABI_VERSION: u32 = 2;
 const LOAD_FUEL_BASE: u64 = 2_000_000_000;
 const LOAD_FUEL_PER_BYTE: u64 = 50_000;
 
+/// The deadline for instantiating and loading a pack (the default pack
+/// loads in about 15 ms).
+const LOAD_DEADLINE_MS: u64 = 60_000;
+
+/// One epoch tick: deadlines are counted in these.
+const TICK: Duration = Duration::from_millis(5);
+
+/// How much compute one request may use before the guest is stopped.
+///
+/// ```
+/// use distillguard_host::wasm::{Budget, HostLimits};
+/// // Deterministic: the same input runs out at the same point on every machine.
+/// let fuel = Budget::Fuel { base: Budget::FUEL, per_byte: Budget::FUEL_PER_BYTE };
+/// let limits = HostLimits { budget: fuel, ..HostLimits::default() };
+/// assert_ne!(limits.budget, HostLimits::default().budget);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// A wall-clock deadline of `base_ms` plus `ms_per_mib` per MiB of input,
+    /// by wasmtime's epoch interruption: the generated code only compares an
+    /// epoch counter at loop back-edges and function entries. The default.
+    Deadline {
+        /// Milliseconds for any request.
+        base_ms: u64,
+        /// Milliseconds more per MiB of input.
+        ms_per_mib: u64,
+    },
+    /// Fuel (about one unit per wasm instruction): `base` plus `per_byte`
+    /// per input byte. Deterministic, so a limit fails the same input the
+    /// same way everywhere, but metering costs more than the epoch check.
+    Fuel {
+        /// Fuel for any request.
+        base: u64,
+        /// Fuel more per input byte.
+        per_byte: u64,
+    },
+}
+
+impl Budget {
+    /// The default deadline: a second...
+    pub const DEADLINE_MS: u64 = 1_000;
+    /// ...plus 10 s per MiB (a 1 MiB prompt takes about 0.15 s in wasm).
+    pub const DEADLINE_MS_PER_MIB: u64 = 10_000;
+    /// The default fuel: a fixed part...
+    pub const FUEL: u64 = 200_000_000;
+    /// ...plus this per input byte.
+    pub const FUEL_PER_BYTE: u64 = 20_000;
+}
+
 /// Limits for guest instances. The defaults are safe for an edge proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostLimits {
@@ -33,23 +83,17 @@ pub struct HostLimits {
     pub max_input_bytes: usize,
     /// Linear-memory cap per instance, in bytes.
     pub max_memory_bytes: usize,
-    /// Fuel for one request: a fixed part...
-    pub fuel_base: u64,
-    /// ...plus this much per input byte.
-    pub fuel_per_byte: u64,
+    /// Compute per request.
+    pub budget: Budget,
     /// Ready instances kept in the pool.
     pub pool_size: usize,
 }
 
 impl Default for HostLimits {
     fn default() -> HostLimits {
-        HostLimits {
-            max_input_bytes: 1 << 20,
-            max_memory_bytes: 256 << 20,
-            fuel_base: 200_000_000,
-            fuel_per_byte: 20_000,
+        HostLimits { max_input_bytes: 1 << 20, max_memory_bytes: 256 << 20, budget: Budget::Deadline { base_ms: Budget::DEADLINE_MS, ms_per_mib: Budget::DEADLINE_MS_PER_MIB },
             pool_size: 4,
-        }
+         }
     }
 }
 
@@ -72,6 +116,8 @@ pub enum HostError {
     },
     /// The guest ran out of fuel: the request took too long.
     OutOfFuel,
+    /// The guest passed its deadline: the request took too long.
+    DeadlineExceeded,
     /// The guest trapped (e.g. ran out of its memory cap); it was discarded.
     Trap(String),
     /// The module could not be compiled or instantiated.
@@ -93,6 +139,11 @@ impl fmt::Display for HostError {
                 f,
                 "error[{}]: the classifier ran out of fuel (the request took too long); the instance was replaced",
                 ErrorCode::FuelExhausted
+            ),
+            HostError::DeadlineExceeded => write!(
+                f,
+                "error[{}]: the classifier passed its deadline (the request took too long); the instance was replaced",
+                ErrorCode::DeadlineExceeded
             ),
             HostError::Trap(m) => {
                 write!(f, "error[{}]: the classifier trapped and was replaced: {m}", ErrorCode::GuestTrap)
@@ -129,11 +180,18 @@ pub struct WasmRuntime {
 
 impl WasmRuntime {
     /// Compiles a module (once), or loads it compiled from the module cache
-    /// ([`crate::module_cache`]).
+    /// ([`crate::module_cache`]). With a [`Budget::Deadline`] a thread ticks
+    /// the engine's epoch until the engine is dropped.
     pub fn new(module: &[u8], limits: HostLimits) -> Result<WasmRuntime, HostError> {
         let mut config = Config::new();
-        config.consume_fuel(true);
+        match limits.budget {
+            Budget::Fuel { .. } => config.consume_fuel(true),
+            Budget::Deadline { .. } => config.epoch_interruption(true),
+        };
         let engine = Engine::new(&config).map_err(|e| HostError::Setup(e.to_string()))?;
+        if let Budget::Deadline { .. } = limits.budget {
+            tick_epochs(&engine)?;
+        }
         let module = module_cache::load(&engine, module, module_cache::dir().as_deref())
             .map_err(|e| HostError::Setup(e.to_string()))?;
         if let Some(import) = module.imports().next() {
@@ -169,9 +227,12 @@ impl WasmRuntime {
         let mut store = Store::new(&self.engine, StoreData { limits });
         store.limiter(|d| &mut d.limits);
         // Loading a pack builds its automaton: bounded by its own budget, not the per-request one.
-        store
-            .set_fuel(LOAD_FUEL_BASE.saturating_add(LOAD_FUEL_PER_BYTE.saturating_mul(pack.len() as u64)))
-            .map_err(setup)?;
+        match self.limits.budget {
+            Budget::Fuel { .. } => store
+                .set_fuel(LOAD_FUEL_BASE.saturating_add(LOAD_FUEL_PER_BYTE.saturating_mul(pack.len() as u64)))
+                .map_err(setup)?,
+            Budget::Deadline { .. } => store.set_epoch_deadline(ticks(LOAD_DEADLINE_MS)),
+        }
         let instance = self.pre.instantiate(&mut store).map_err(setup)?;
         let version: TypedFunc<(), u32> = instance.get_typed_func(&mut store, "dg_abi_version").map_err(setup)?;
         let v = version.call(&mut store, ()).map_err(setup)?;
@@ -197,13 +258,42 @@ impl WasmRuntime {
     }
 }
 
+/// Starts the thread that advances `engine`'s epoch every [`TICK`]. It
+/// holds the engine weakly and stops once the engine is gone.
+fn tick_epochs(engine: &Engine) -> Result<(), HostError> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("distillguard-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| HostError::Setup(format!("cannot start the epoch thread: {e}")))
+}
+
+/// Epoch ticks for a deadline of `ms`: one more than `ms` spans, as the
+/// tick in progress when the deadline is set may end at once. A deadline of
+/// 0 is 0 ticks: the guest stops at its first check, on every machine.
+fn ticks(ms: u64) -> u64 {
+    if ms == 0 {
+        return 0;
+    }
+    ms.div_ceil(TICK.as_millis() as u64).saturating_add(1)
+}
+
 fn setup(e: impl fmt::Display) -> HostError {
     HostError::Setup(e.to_string())
 }
 
 fn trap(e: wasmtime::Error) -> HostError {
-    if let Some(wasmtime::Trap::OutOfFuel) = e.downcast_ref::<wasmtime::Trap>() {
-        return HostError::OutOfFuel;
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => return HostError::OutOfFuel,
+        Some(wasmtime::Trap::Interrupt) => return HostError::DeadlineExceeded,
+        _ => {}
     }
     HostError::Trap(format!("{e:#}").lines().next().unwrap_or("trap").to_string())
 }
@@ -245,7 +335,7 @@ fn call_with_buffer(
 pub struct PoolStats {
     /// Instances created (including the first ones).
     pub instantiated: u64,
-    /// Instances dropped after a trap or fuel exhaustion.
+    /// Instances dropped after a trap, fuel exhaustion or a passed deadline.
     pub replaced: u64,
     /// Idle instances replaced by [`WasmPool::retire_idle_above`].
     pub retired: u64,
@@ -307,15 +397,24 @@ impl WasmPool {
             Some(s) => s,
             None => self.fresh()?,
         };
-        let fuel = limits.fuel_base.saturating_add(limits.fuel_per_byte.saturating_mul(text.len() as u64));
-        let result = slot.store.set_fuel(fuel).map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
+        let budget = match limits.budget {
+            Budget::Fuel { base, per_byte } => {
+                slot.store.set_fuel(base.saturating_add(per_byte.saturating_mul(text.len() as u64)))
+            }
+            Budget::Deadline { base_ms, ms_per_mib } => {
+                let ms = base_ms.saturating_add(ms_per_mib.saturating_mul(text.len() as u64) >> 20);
+                slot.store.set_epoch_deadline(ticks(ms));
+                Ok(())
+            }
+        };
+        let result = budget.map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
             call_with_buffer(&mut slot, text, |s, ptr, len| {
                 let f = if segments { &s.classify_segments } else { &s.classify };
                 f.call(&mut s.store, (ptr, len))
             })
         });
         match &result {
-            Err(HostError::Trap(_) | HostError::OutOfFuel) => {
+            Err(HostError::Trap(_) | HostError::OutOfFuel | HostError::DeadlineExceeded) => {
                 self.stats.lock().expect("stats lock").replaced += 1;
                 drop(slot);
             }

@@ -2,7 +2,7 @@
 //! that request, and the host (and the next request) carries on.
 
 use distillguard_host::packs::DEFAULT_PACK;
-use distillguard_host::wasm::{HostError, HostLimits, WasmPool, WasmRuntime, MODULE};
+use distillguard_host::wasm::{Budget, HostError, HostLimits, WasmPool, WasmRuntime, MODULE};
 use std::sync::Arc;
 
 fn pool(limits: HostLimits) -> WasmPool {
@@ -75,11 +75,40 @@ fn corrupt_and_future_packs_are_refused() {
 
 #[test]
 fn running_out_of_fuel_replaces_the_instance() {
-    let p = pool(HostLimits { fuel_base: 30_000_000, fuel_per_byte: 0, ..HostLimits::default() });
+    let p = pool(HostLimits { budget: Budget::Fuel { base: 30_000_000, per_byte: 0 }, ..HostLimits::default() });
     ok(&p);
     let long = "Explain step by step. ".repeat(40_000);
     let err = p.classify_json(long.as_bytes()).unwrap_err();
     assert_eq!(err, HostError::OutOfFuel);
+    assert_eq!(p.stats().replaced, 1);
+    ok(&p);
+}
+
+/// A deadline of 0 stops the guest at its first check, whatever the machine.
+#[test]
+fn a_zero_deadline_stops_every_request_and_the_host_goes_on() {
+    let p = pool(HostLimits { budget: Budget::Deadline { base_ms: 0, ms_per_mib: 0 }, ..HostLimits::default() });
+    for _ in 0..2 {
+        assert_eq!(p.classify_json(b"hi").unwrap_err(), HostError::DeadlineExceeded);
+    }
+    assert_eq!(p.stats().replaced, 2);
+}
+
+/// A prompt that takes far longer than its deadline is stopped near the
+/// deadline (5 ms here; classifying 4 MiB in wasm takes most of a second),
+/// and the next request gets a fresh instance.
+#[test]
+fn passing_the_deadline_replaces_the_instance() {
+    let limits = HostLimits {
+        max_input_bytes: 8 << 20,
+        budget: Budget::Deadline { base_ms: 5, ms_per_mib: 0 },
+        ..HostLimits::default()
+    };
+    let p = pool(limits);
+    ok(&p);
+    let long = "Explain step by step. ".repeat(200_000);
+    let err = p.classify_json(long.as_bytes()).unwrap_err();
+    assert_eq!(err, HostError::DeadlineExceeded, "{err}");
     assert_eq!(p.stats().replaced, 1);
     ok(&p);
 }
@@ -89,7 +118,6 @@ fn running_out_of_memory_traps_and_the_host_goes_on() {
     let p = pool(HostLimits {
         max_memory_bytes: 48 << 20,
         max_input_bytes: 64 << 20,
-        fuel_per_byte: 1_000_000,
         ..HostLimits::default()
     });
     ok(&p);

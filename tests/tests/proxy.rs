@@ -436,7 +436,10 @@ async fn classifier_errors_fail_open_or_closed_and_overload_is_bounded() {
     // for classifying a short prompt: every classification runs out. (The
     // request's fuel counts the framed segments, 5 bytes per segment more
     // than its text.)
-    let starved = distillguard_host::wasm::HostLimits { fuel_base: 0, fuel_per_byte: 1000, ..Default::default() };
+    let starved = distillguard_host::wasm::HostLimits {
+        budget: distillguard_host::wasm::Budget::Fuel { base: 0, per_byte: 1000 },
+        ..Default::default()
+    };
     for (fail, status) in [(FailMode::Open, StatusCode::OK), (FailMode::Closed, StatusCode::SERVICE_UNAVAILABLE)] {
         let mut c = config(&up.url(), Mode::Block, Some(weak_pack()));
         c.fail = fail;
