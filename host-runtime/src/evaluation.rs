@@ -161,6 +161,10 @@ pub struct Report {
     /// Positives with evidence a campaign counter sees: some rule fired and
     /// the score reached [`EVIDENCE_FLOOR`].
     pub evidenced: usize,
+    /// Benign items with such evidence: each one a campaign counter counts
+    /// against an innocent client (a chat app whose users all say "hi"
+    /// repeats one template).
+    pub benign_evidenced: usize,
 }
 
 /// The score from which a verdict counts as (weak) evidence: `serve`'s
@@ -191,11 +195,19 @@ impl Report {
         ratio(self.evidenced, self.overall.tp + self.overall.fn_)
     }
 
+    /// Share of benign items with evidence at or above [`EVIDENCE_FLOOR`].
+    pub fn benign_evidence_rate(&self) -> Option<f64> {
+        ratio(self.benign_evidenced, self.overall.tn + self.overall.fp)
+    }
+
     /// Adds one item and its verdict.
     pub fn add(&mut self, item: &Item, verdict: &Verdict, by: &[String]) {
         self.overall.add(item.label, verdict.label);
-        if item.label == Label::Extraction && !verdict.evidence.is_empty() && verdict.score >= EVIDENCE_FLOOR {
-            self.evidenced += 1;
+        if !verdict.evidence.is_empty() && verdict.score >= EVIDENCE_FLOOR {
+            match item.label {
+                Label::Extraction => self.evidenced += 1,
+                Label::Benign => self.benign_evidenced += 1,
+            }
         }
         for f in by {
             let v = field_value(item.fields.get(f));
@@ -258,6 +270,7 @@ impl Report {
         let mut v = serde_json::json!({
             "overall": Rates::from(&self.overall),
             "evidence_coverage": self.evidence_coverage().map(|v| (v * 10_000.0).round() / 10_000.0),
+            "benign_evidence_rate": self.benign_evidence_rate().map(|v| (v * 10_000.0).round() / 10_000.0),
             "categories": cats,
             "by": by,
             "rules": self.rule_hits.iter().map(|(r, (p, n))| (r.clone(), serde_json::json!({"positives": p, "negatives": n}))).collect::<Map<_, _>>(),
@@ -292,6 +305,14 @@ impl Report {
                 "evidence  {} of {} positives ({c:.4}) carry evidence with score >= {EVIDENCE_FLOOR}",
                 self.evidenced,
                 o.tp + o.fn_
+            );
+        }
+        if let Some(c) = self.benign_evidence_rate() {
+            let _ = writeln!(
+                s,
+                "          {} of {} benign ({c:.4}) do too: a campaign counter counts them",
+                self.benign_evidenced,
+                o.tn + o.fp
             );
         }
         if !self.categories.is_empty() {
@@ -363,7 +384,19 @@ impl Report {
         let o = &self.overall;
         let mut tables = vec![Table {
             title: "Overall".into(),
-            header: cells(&[&"n", &"precision", &"recall", &"F1", &"FPR", &"evidence", &"tp", &"fp", &"tn", &"fn"]),
+            header: cells(&[
+                &"n",
+                &"precision",
+                &"recall",
+                &"F1",
+                &"FPR",
+                &"evidence",
+                &"benign evidence",
+                &"tp",
+                &"fp",
+                &"tn",
+                &"fn",
+            ]),
             rows: vec![cells(&[
                 &o.n(),
                 &f(o.precision()),
@@ -371,6 +404,7 @@ impl Report {
                 &f(o.f1()),
                 &f(o.fpr()),
                 &f(self.evidence_coverage()),
+                &f(self.benign_evidence_rate()),
                 &o.tp,
                 &o.fp,
                 &o.tn,
