@@ -140,12 +140,19 @@ struct ModelToml {
     evidence_from: Spanned<f64>,
 }
 
+fn one() -> u32 {
+    1
+}
+
 /// A model file as `distillguard fit` writes it ([`LexicalModel::to_source`]).
 /// Fields other than these (how it was fitted) are for people.
 #[derive(Deserialize)]
 struct ModelFile {
     buckets: u32,
     window: u32,
+    /// Files written before it existed scale every window to unit length.
+    #[serde(default = "one")]
+    min_features: u32,
     bias: Vec<f64>,
     scale: f64,
     /// The `i8` weights, base64.
@@ -536,6 +543,7 @@ impl PackCompiler {
         let model = LexicalModel {
             buckets: file.buckets,
             window: file.window,
+            min_features: file.min_features,
             bias: file.bias,
             scale: file.scale,
             weights,
@@ -1103,7 +1111,7 @@ impl LexicalModel {
     ///
     /// ```
     /// use distillguard::lexical::{Blend, LexicalModel, CLASSES};
-    /// let m = LexicalModel { buckets: 64, window: 64, bias: vec![0.5; CLASSES], scale: 0.25,
+    /// let m = LexicalModel { buckets: 64, window: 64, min_features: 1, bias: vec![0.5; CLASSES], scale: 0.25,
     ///     weights: vec![1; 64 * CLASSES], blend: Blend { share: 0.6, alone: 0.6, evidence_from: 0.3 } };
     /// let text = m.to_source("fitted by hand");
     /// assert!(text.starts_with("# fitted by hand"));
@@ -1119,9 +1127,10 @@ impl LexicalModel {
         let bias: Vec<String> = self.bias.iter().map(|b| format!("{b:?}")).collect();
         let _ = writeln!(
             out,
-            "buckets = {}\nwindow = {}\nscale = {:?}\nbias = [{}]",
+            "buckets = {}\nwindow = {}\nmin_features = {}\nscale = {:?}\nbias = [{}]",
             self.buckets,
             self.window,
+            self.min_features,
             self.scale,
             bias.join(", ")
         );

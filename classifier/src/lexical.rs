@@ -141,6 +141,11 @@ pub struct LexicalModel {
     pub buckets: u32,
     /// Bytes of folded text per window (at least 64).
     pub window: u32,
+    /// A window with fewer distinct buckets is scaled as if it had this many
+    /// (at least 1): its few n-grams weigh as much each as in a window this
+    /// size, so a one-word text cannot reach a confident score on a handful
+    /// of n-grams. 1 scales every window to unit length.
+    pub min_features: u32,
     /// Per class: the intercept.
     pub bias: Vec<f64>,
     /// Weights are `scale * q` with `q` the stored `i8`.
@@ -448,6 +453,9 @@ impl LexicalModel {
         if self.window < 64 {
             return Err(format!("a window of {} bytes: need at least 64", self.window));
         }
+        if !(1..=4096).contains(&self.min_features) {
+            return Err(format!("min_features {}: need 1 to 4096", self.min_features));
+        }
         if self.weights.len() != self.buckets as usize * CLASSES {
             return Err(format!("{} weights for {} buckets of {CLASSES} classes", self.weights.len(), self.buckets));
         }
@@ -463,7 +471,7 @@ impl LexicalModel {
     /// Class probabilities of one window from its integer weight sums and
     /// number of distinct buckets.
     fn probabilities(&self, sums: &[i32; CLASSES], distinct: u32) -> [f64; CLASSES] {
-        let norm = self.scale / f64::from(distinct.max(1)).sqrt();
+        let norm = self.scale / f64::from(distinct.max(self.min_features)).sqrt();
         let mut logits = [0.0; CLASSES];
         for c in 0..CLASSES {
             logits[c] = self.bias[c] + norm * f64::from(sums[c]);
@@ -862,6 +870,7 @@ mod tests {
         LexicalModel {
             buckets: (weights.len() / CLASSES) as u32,
             window: 64,
+            min_features: 1,
             bias: vec![0.0; CLASSES],
             scale: 1.0,
             weights,

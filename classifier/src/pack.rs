@@ -44,7 +44,7 @@ use std::fmt;
 /// Magic bytes at the start of every compiled pack.
 pub const MAGIC: &[u8; 8] = b"DGPACK\0\n";
 /// The compiled format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 const HEADER_LEN: usize = 24;
 
 /// What a prompt is.

@@ -15,6 +15,9 @@ pub struct FitParams {
     pub buckets: u32,
     /// Window the classifier scores (bytes); fitting reads the same windows.
     pub window: u32,
+    /// Fewest distinct buckets a window is scaled as (see
+    /// [`LexicalModel::min_features`]); fitting scales the same way.
+    pub min_features: u32,
     /// Passes over the data.
     pub epochs: u32,
     /// AdaGrad step size.
@@ -27,16 +30,17 @@ pub struct FitParams {
 
 impl Default for FitParams {
     fn default() -> FitParams {
-        FitParams { buckets: 1 << 15, window: 2000, epochs: 12, step: 0.2, l2: 3e-4, seed: 1 }
+        FitParams { buckets: 1 << 15, window: 2000, min_features: 16, epochs: 12, step: 0.2, l2: 3e-4, seed: 1 }
     }
 }
 
-/// One training example: the distinct buckets of its text and its class
-/// (0 benign, then 1 + the index in `Category::ALL`).
+/// One training record: the distinct buckets of each window of it that the
+/// classifier scores, and its class (0 benign, then 1 + the index in
+/// `Category::ALL`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Example {
-    /// Distinct feature buckets, any order.
-    pub buckets: Vec<u32>,
+    /// Per window, its distinct feature buckets, any order.
+    pub windows: Vec<Vec<u32>>,
     /// Class index.
     pub class: usize,
 }
@@ -57,11 +61,20 @@ impl SplitMix {
 /// Fits a model. Its [`Blend`] is the default: how the model joins the
 /// rules is the pack's choice (pack.toml `[model]`), not fitted.
 ///
+/// The classifier reads a text as an extraction when *one* of its windows
+/// does, so a benign record teaches every window benign, while an
+/// extraction of several windows (a system prompt and a user turn, a long
+/// document) teaches its class only to the window that reads most like it
+/// (its witness, chosen anew in each pass) once the first pass, over all
+/// windows, has given the weights a direction. Otherwise the operator's
+/// "You are a helpful assistant." sent beside a teacher-framing request
+/// would be learnt as distillation framing.
+///
 /// ```
 /// use distillguard_host::fit::{fit, Example, FitParams};
 /// let data = vec![
-///     Example { buckets: vec![1, 2, 3], class: 0 },
-///     Example { buckets: vec![4, 5, 6], class: 5 },
+///     Example { windows: vec![vec![1, 2, 3]], class: 0 },
+///     Example { windows: vec![vec![4, 5, 6]], class: 5 },
 /// ];
 /// let m = fit(&data, FitParams { buckets: 64, window: 64, ..FitParams::default() });
 /// assert_eq!(m.weights.len(), 64 * distillguard::lexical::CLASSES);
@@ -76,7 +89,7 @@ pub fn fit(examples: &[Example], p: FitParams) -> LexicalModel {
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut rng = SplitMix(p.seed);
     const EPS: f64 = 1e-8;
-    for _ in 0..p.epochs {
+    for epoch in 0..p.epochs {
         // Fisher-Yates with the seeded generator.
         for i in (1..order.len()).rev() {
             let j = (rng.next() % (i as u64 + 1)) as usize;
@@ -84,36 +97,62 @@ pub fn fit(examples: &[Example], p: FitParams) -> LexicalModel {
         }
         for &i in &order {
             let ex = &examples[i];
-            if ex.buckets.is_empty() {
-                continue;
-            }
-            let x = 1.0 / (ex.buckets.len() as f64).sqrt();
-            let mut logits = bias;
-            for &b in &ex.buckets {
-                let row = &w[b as usize * CLASSES..][..CLASSES];
-                for c in 0..CLASSES {
-                    logits[c] += x * row[c];
+            let windows: &[Vec<u32>] = if ex.class == 0 || epoch == 0 || ex.windows.len() < 2 {
+                &ex.windows
+            } else {
+                let p_class: Vec<f64> =
+                    ex.windows.iter().map(|b| softmax(&logits(&w, &bias, b, p.min_features))[ex.class]).collect();
+                let witness = (0..p_class.len()).fold(0, |best, k| if p_class[k] > p_class[best] { k } else { best });
+                std::slice::from_ref(&ex.windows[witness])
+            };
+            for buckets in windows.iter().filter(|b| !b.is_empty()) {
+                let mut g = softmax(&logits(&w, &bias, buckets, p.min_features));
+                g[ex.class] -= 1.0;
+                let x = scaling(buckets, p.min_features);
+                for &b in buckets {
+                    let at = b as usize * CLASSES;
+                    for c in 0..CLASSES {
+                        let grad = x * g[c] + p.l2 * w[at + c];
+                        g2[at + c] += grad * grad;
+                        w[at + c] -= p.step * grad / (g2[at + c].sqrt() + EPS);
+                    }
                 }
-            }
-            let prob = softmax(&logits);
-            let mut g = prob;
-            g[ex.class] -= 1.0;
-            for &b in &ex.buckets {
-                let at = b as usize * CLASSES;
                 for c in 0..CLASSES {
-                    let grad = x * g[c] + p.l2 * w[at + c];
-                    g2[at + c] += grad * grad;
-                    w[at + c] -= p.step * grad / (g2[at + c].sqrt() + EPS);
+                    bias_g2[c] += g[c] * g[c];
+                    bias[c] -= p.step * g[c] / (bias_g2[c].sqrt() + EPS);
                 }
-            }
-            for c in 0..CLASSES {
-                bias_g2[c] += g[c] * g[c];
-                bias[c] -= p.step * g[c] / (bias_g2[c].sqrt() + EPS);
             }
         }
     }
     let (scale, weights) = quantise(&w);
-    LexicalModel { buckets: p.buckets, window: p.window, bias: bias.to_vec(), scale, weights, blend: Blend::default() }
+    LexicalModel {
+        buckets: p.buckets,
+        window: p.window,
+        min_features: p.min_features,
+        bias: bias.to_vec(),
+        scale,
+        weights,
+        blend: Blend::default(),
+    }
+}
+
+/// A window's feature value: its vector scaled to unit length, or as if it
+/// had `min_features` buckets when it has fewer.
+fn scaling(buckets: &[u32], min_features: u32) -> f64 {
+    1.0 / (buckets.len().max(min_features as usize) as f64).sqrt()
+}
+
+/// A window's logits under weights `w` and intercepts `bias`.
+fn logits(w: &[f64], bias: &[f64; CLASSES], buckets: &[u32], min_features: u32) -> [f64; CLASSES] {
+    let x = scaling(buckets, min_features);
+    let mut out = *bias;
+    for &b in buckets {
+        let row = &w[b as usize * CLASSES..][..CLASSES];
+        for c in 0..CLASSES {
+            out[c] += x * row[c];
+        }
+    }
+    out
 }
 
 /// `i8` weights and their scale. The scale maps the 99.99th percentile of
@@ -135,7 +174,7 @@ mod tests {
     #[test]
     fn same_data_same_model() {
         let data: Vec<Example> = (0..40)
-            .map(|i| Example { buckets: vec![i % 7, 10 + i % 3, 20 + (i % 2) * 5], class: (i % 2) as usize * 3 })
+            .map(|i| Example { windows: vec![vec![i % 7, 10 + i % 3, 20 + (i % 2) * 5]], class: (i % 2) as usize * 3 })
             .collect();
         let p = FitParams { buckets: 64, window: 64, ..FitParams::default() };
         assert_eq!(fit(&data, p), fit(&data, p));
@@ -145,11 +184,30 @@ mod tests {
     fn learns_a_separable_set() {
         let mut data = Vec::new();
         for i in 0..30u32 {
-            data.push(Example { buckets: vec![1, 2, 30 + i % 5], class: 0 });
-            data.push(Example { buckets: vec![3, 4, 30 + i % 5], class: 2 });
+            data.push(Example { windows: vec![vec![1, 2, 30 + i % 5]], class: 0 });
+            data.push(Example { windows: vec![vec![3, 4, 30 + i % 5]], class: 2 });
         }
         let m = fit(&data, FitParams { buckets: 64, window: 64, ..FitParams::default() });
         let at = |b: usize, c: usize| i32::from(m.weights[b * CLASSES + c]);
         assert!(at(1, 0) > at(1, 2) && at(3, 2) > at(3, 0));
+    }
+
+    /// An operator's system prompt (window A) is sent with benign questions
+    /// and with extraction requests (window B): only B is the extraction's
+    /// witness, so A is learnt benign. Teaching every window the record's
+    /// class would leave A at even odds.
+    #[test]
+    fn an_extraction_teaches_its_witness_window() {
+        let mut data = Vec::new();
+        for i in 0..30u32 {
+            data.push(Example { windows: vec![vec![1, 2, 40 + i % 5], vec![5, 6, 30 + i % 5]], class: 0 });
+            data.push(Example { windows: vec![vec![1, 2, 40 + i % 5], vec![3, 4, 30 + i % 5]], class: 2 });
+        }
+        let m = fit(&data, FitParams { buckets: 64, window: 64, ..FitParams::default() });
+        let w: Vec<f64> = m.weights.iter().map(|&q| f64::from(q) * m.scale).collect();
+        let bias: [f64; CLASSES] = m.bias.clone().try_into().expect("CLASSES intercepts");
+        let p2 = |window: &[u32]| softmax(&logits(&w, &bias, window, 1))[2];
+        assert!(p2(&[1, 2, 40]) < 0.2, "the system window reads benign: {}", p2(&[1, 2, 40]));
+        assert!(p2(&[3, 4, 30]) > 0.8, "the request reads as an extraction: {}", p2(&[3, 4, 30]));
     }
 }

@@ -25,6 +25,10 @@ pub struct FitArgs {
     /// Bytes of folded text per window the classifier scores.
     #[arg(long, default_value_t = FitParams::default().window)]
     window: u32,
+    /// A window with fewer distinct n-gram buckets is scaled as if it had this many, so a text of a
+    /// word or two cannot reach a confident score on a handful of n-grams (1: every window unit length).
+    #[arg(long, default_value_t = FitParams::default().min_features)]
+    min_features: u32,
     /// Passes over the data.
     #[arg(long, default_value_t = FitParams::default().epochs)]
     epochs: u32,
@@ -54,6 +58,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     let params = FitParams {
         buckets: a.buckets,
         window: a.window,
+        min_features: a.min_features,
         epochs: a.epochs,
         step: a.step,
         l2: a.l2,
@@ -62,10 +67,11 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     if !params.buckets.is_power_of_two()
         || !(64..=1 << 24).contains(&params.buckets)
         || params.window < 64
+        || !(1..=4096).contains(&params.min_features)
         || !(params.step > 0.0 && params.step.is_finite())
         || !(params.l2 >= 0.0 && params.l2 < 1.0)
     {
-        bail!("error[{}]: --buckets must be a power of two from 64 to 2^24, --window at least 64, --step positive, --l2 in [0, 1)", ErrorCode::BadArgument);
+        bail!("error[{}]: --buckets must be a power of two from 64 to 2^24, --window at least 64, --min-features from 1 to 4096, --step positive, --l2 in [0, 1)", ErrorCode::BadArgument);
     }
     // Read only: the pack is compiled once, below, without the model it is about to get.
     let (src, unreadable) = packs::read_source(&a.dir)?;
@@ -101,8 +107,8 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     // read benign in each; an extraction must read as one in the segments
     // that count its category (the pack's `[roles]`: not a leak request in
     // the operator's system prompt) and where it was decoded (its folded form
-    // is noise when it was base64 or homoglyphs). An extraction longer than a
-    // window teaches its class to all its windows: few are (2,000 bytes).
+    // is noise when it was base64 or homoglyphs). Of an extraction's windows,
+    // `fit` teaches its class to the one that reads most like it (its witness).
     let features = |segments: &[Segment<'_>], class: usize| {
         let mut projections = pack.lexical_features(segments, params.buckets, params.window as usize);
         if class != 0 && projections.len() > 1 {
@@ -128,7 +134,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
             anyhow::anyhow!("error[{}]: {}: {e}", ErrorCode::Schema, item.id.as_deref().unwrap_or("a record"))
         })?;
         per_class[class] += 1;
-        examples.extend(features(&item.prompt.segments(), class).into_iter().map(|buckets| Example { buckets, class }));
+        examples.push(Example { windows: features(&item.prompt.segments(), class), class });
     }
     let from_files = items.len();
     // The pack's cases, as (index in `pack.cases()`, class, windows).
@@ -152,9 +158,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     let (model, failing) = loop {
         let mut all = examples.clone();
         for (i, class, windows) in &cases {
-            for buckets in windows {
-                all.extend(std::iter::repeat_n(Example { buckets: buckets.clone(), class: *class }, weight[*i]));
-            }
+            all.extend(std::iter::repeat_n(Example { windows: windows.clone(), class: *class }, weight[*i]));
         }
         let model = fit(&all, params);
         let failing = failing_cases(&src, &section.file, &model)?;
@@ -170,7 +174,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     let mut about = format!(
         "The pack's lexical model (docs/pack-format.md, \"Lexical model\"). Written by `distillguard fit`: do not edit, refit.\n\
          fitted on {} records from {} file(s) and {} pack cases (each counted {} times, twice as often after each fit it failed in; {} refits): benign {}, {}\n\
-         buckets {}, window {}, epochs {}, step {}, l2 {}, seed {}\n\
+         buckets {}, window {}, min_features {}, epochs {}, step {}, l2 {}, seed {}\n\
          files:",
         from_files,
         a.files.len(),
@@ -181,6 +185,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
         Category::ALL.iter().zip(&per_class[1..]).map(|(c, n)| format!("{} {n}", c.as_str())).collect::<Vec<_>>().join(", "),
         params.buckets,
         params.window,
+        params.min_features,
         params.epochs,
         params.step,
         params.l2,
@@ -202,7 +207,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
     eprintln!(
         "fitted {} on {} windows of {} records and {} cases ({} refits; {} extraction cases without a category skipped) -> {}",
         shown_path(&a.dir),
-        examples.len(),
+        examples.iter().map(|e| e.windows.len()).sum::<usize>(),
         from_files,
         n_cases,
         refits,
