@@ -201,6 +201,21 @@ pub fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Replaces a file of a pack the proxy is watching the way a deploy should:
+/// written beside the pack, then renamed into place. A plain write truncates
+/// first, and a writer stalled between truncating and writing (a loaded
+/// machine) shows the watcher an empty file that holds still.
+pub fn replace_file(path: &Path, contents: &str) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let tmp = std::env::temp_dir().join(format!(
+        "dg-proxy-{}-replace-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&tmp, contents).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 pub async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     for _ in 0..100 {
         if f() {
