@@ -75,6 +75,11 @@ pub fn check_case(case: &Case, verdict: &Verdict) -> Vec<String> {
             failures.push(format!("rule {r} fired but should not"));
         }
     }
+    if let Some(below) = case.score_below {
+        if verdict.score >= below {
+            failures.push(format!("score {} should be below {below}", verdict.score));
+        }
+    }
     failures
 }
 

@@ -212,6 +212,7 @@ struct CaseToml {
     rules: Vec<Spanned<String>>,
     #[serde(default)]
     not_rules: Vec<Spanned<String>>,
+    score_below: Option<Spanned<f64>>,
     #[serde(default)]
     #[allow(dead_code)]
     note: Option<String>,
@@ -974,6 +975,16 @@ impl PackCompiler {
                     .note = hint.map(|h| format!("did you mean `{h}`?"));
                 }
             }
+            if let Some(b) = &c.score_below {
+                if !(*b.get_ref() > 0.0 && *b.get_ref() <= 1.0) {
+                    cx.err(
+                        ErrorCode::Schema,
+                        path,
+                        b.span(),
+                        format!("score_below {} is not in (0, 1]", b.get_ref()),
+                    );
+                }
+            }
             if let Some(label) = label {
                 out.push(Case {
                     text: c.text,
@@ -982,6 +993,7 @@ impl PackCompiler {
                     category,
                     rules: c.rules.into_iter().map(Spanned::into_inner).collect(),
                     not_rules: c.not_rules.into_iter().map(Spanned::into_inner).collect(),
+                    score_below: c.score_below.map(Spanned::into_inner),
                     file: path.to_string(),
                     line: Location::in_source(path, text, span).line,
                 });

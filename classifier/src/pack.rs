@@ -199,7 +199,7 @@ pub struct Rule {
 }
 
 /// A test case shipped with the pack.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     /// The prompt (the user turn when `system` is given).
     pub text: String,
@@ -214,6 +214,9 @@ pub struct Case {
     pub rules: Vec<String>,
     /// Rules that must not fire.
     pub not_rules: Vec<String>,
+    /// The verdict's score must stay below this (e.g. the campaign evidence
+    /// floor, 0.15: the case must not count towards a campaign).
+    pub score_below: Option<f64>,
     /// Case file inside the pack.
     pub file: String,
     /// Line of the case in that file.

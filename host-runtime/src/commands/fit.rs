@@ -38,6 +38,9 @@ pub struct FitArgs {
     /// L2 penalty per update.
     #[arg(long, default_value_t = FitParams::default().l2)]
     l2: f64,
+    /// Seed of the example order: fits with other seeds show how much of a difference is noise.
+    #[arg(long, default_value_t = FitParams::default().seed)]
+    seed: u64,
     /// Each pack case counts this many times (cases are the pack's own specification).
     #[arg(long, default_value_t = 5)]
     case_weight: usize,
@@ -62,7 +65,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
         epochs: a.epochs,
         step: a.step,
         l2: a.l2,
-        ..FitParams::default()
+        seed: a.seed,
     };
     if !params.buckets.is_power_of_two()
         || !(64..=1 << 24).contains(&params.buckets)
