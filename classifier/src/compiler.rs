@@ -977,12 +977,7 @@ impl PackCompiler {
             }
             if let Some(b) = &c.score_below {
                 if !(*b.get_ref() > 0.0 && *b.get_ref() <= 1.0) {
-                    cx.err(
-                        ErrorCode::Schema,
-                        path,
-                        b.span(),
-                        format!("score_below {} is not in (0, 1]", b.get_ref()),
-                    );
+                    cx.err(ErrorCode::Schema, path, b.span(), format!("score_below {} is not in (0, 1]", b.get_ref()));
                 }
             }
             if let Some(label) = label {

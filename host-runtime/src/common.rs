@@ -51,10 +51,9 @@ impl Global {
     pub fn limits(&self) -> HostLimits {
         let budget = match (self.fuel, self.fuel_per_byte) {
             (None, None) => Budget::Deadline { base_ms: self.deadline_ms, ms_per_mib: self.deadline_ms_per_mib },
-            (base, per_byte) => Budget::Fuel {
-                base: base.unwrap_or(Budget::FUEL),
-                per_byte: per_byte.unwrap_or(Budget::FUEL_PER_BYTE),
-            },
+            (base, per_byte) => {
+                Budget::Fuel { base: base.unwrap_or(Budget::FUEL), per_byte: per_byte.unwrap_or(Budget::FUEL_PER_BYTE) }
+            }
         };
         HostLimits {
             max_input_bytes: self.max_input,

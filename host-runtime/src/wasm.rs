@@ -91,9 +91,12 @@ pub struct HostLimits {
 
 impl Default for HostLimits {
     fn default() -> HostLimits {
-        HostLimits { max_input_bytes: 1 << 20, max_memory_bytes: 256 << 20, budget: Budget::Deadline { base_ms: Budget::DEADLINE_MS, ms_per_mib: Budget::DEADLINE_MS_PER_MIB },
+        HostLimits {
+            max_input_bytes: 1 << 20,
+            max_memory_bytes: 256 << 20,
+            budget: Budget::Deadline { base_ms: Budget::DEADLINE_MS, ms_per_mib: Budget::DEADLINE_MS_PER_MIB },
             pool_size: 4,
-         }
+        }
     }
 }
 
