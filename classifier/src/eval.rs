@@ -40,12 +40,97 @@ pub(crate) struct Ctx<'a> {
     pub text: &'a str,
     /// Byte ranges of the segments in `text`, in order; never empty.
     pub segments: &'a [Range<usize>],
+    /// Which lexicons have hits here, for the rules' [`Gate`]s.
+    pub presence: &'a Presence,
+}
+
+/// Which lexicons of a context have hits, as bits, and the largest number
+/// token: found once per context, so that a rule whose first needed sets are
+/// absent is turned away by a few mask tests (most rules, on most texts).
+#[derive(Debug, Default)]
+pub(crate) struct Presence {
+    lexicons: Vec<u64>,
+    max_number: Option<u64>,
+}
+
+impl Presence {
+    /// The presence of `hits` (of `lexicons` lexicons) and of `numbers`.
+    /// (From the hits, not from the ranges by lexicon: a text has far fewer
+    /// hits than the pack has lexicons.)
+    pub fn of(hits: &[Hit], lexicons: usize, numbers: &[Hit]) -> Presence {
+        let mut bits = vec![0u64; lexicons.div_ceil(64)];
+        for h in hits {
+            let l = h.lexicon as usize;
+            if let Some(word) = bits.get_mut(l / 64) {
+                *word |= 1 << (l % 64);
+            }
+        }
+        Presence { lexicons: bits, max_number: numbers.iter().map(|h| h.term).max() }
+    }
+}
+
+/// A set of a condition as bits: [`Ctx::present`] against a [`Presence`].
+#[derive(Clone, Debug)]
+struct SetMask {
+    /// (word index, bits) of the set's lexicons, one entry per word used.
+    words: Box<[(u32, u64)]>,
+    /// The smallest minimum of the set's number atoms.
+    min_number: Option<u64>,
+}
+
+impl SetMask {
+    fn of(set: &Set<u32>) -> SetMask {
+        let mut words: Vec<(u32, u64)> = Vec::new();
+        let mut min_number: Option<u64> = None;
+        for a in &set.0 {
+            match *a {
+                Atom::Lexicon(l) => {
+                    let (w, bit) = (l / 64, 1u64 << (l % 64));
+                    match words.iter_mut().find(|(i, _)| *i == w) {
+                        Some((_, bits)) => *bits |= bit,
+                        None => words.push((w, bit)),
+                    }
+                }
+                Atom::Number(m) => min_number = Some(min_number.map_or(m, |n| n.min(m))),
+            }
+        }
+        SetMask { words: words.into(), min_number }
+    }
+
+    /// [`Ctx::present`]: some lexicon of the set has hits, or some number
+    /// token reaches a minimum of the set.
+    fn present(&self, p: &Presence) -> bool {
+        self.words.iter().any(|&(w, bits)| p.lexicons.get(w as usize).is_some_and(|&have| have & bits != 0))
+            || self.min_number.is_some_and(|min| p.max_number.is_some_and(|max| max >= min))
+    }
+}
+
+/// What a rule's condition needs present before it is worth evaluating: the
+/// sets of its first leaf under a chain of `and`s (`((a near b) and not c)
+/// and not d` needs `a` and `b`), built once when a pack loads.
+#[derive(Clone, Debug)]
+pub(crate) struct Gate {
+    needs: Vec<SetMask>,
+}
+
+impl Gate {
+    /// The gate of condition `e`.
+    pub fn of(e: &Expr<u32>) -> Gate {
+        let (a, b) = first_needed(e);
+        Gate { needs: a.into_iter().chain(b).map(SetMask::of).collect() }
+    }
+
+    /// Whether every set the condition needs first is present.
+    fn open(&self, p: &Presence) -> bool {
+        self.needs.iter().all(|s| s.present(p))
+    }
 }
 
 impl<'a> Ctx<'a> {
-    /// A context over every hit of a scan.
-    pub fn new(scan: &'a Scan, text: &'a str, segments: &'a [Range<usize>]) -> Ctx<'a> {
-        Ctx { hits: &scan.hits, by_lexicon: &scan.by_lexicon, numbers: &scan.numbers, text, segments }
+    /// A context over every hit of a scan, whose presence is `presence`
+    /// (`Presence::of(&scan.hits, scan.by_lexicon.len(), &scan.numbers)`).
+    pub fn new(scan: &'a Scan, text: &'a str, segments: &'a [Range<usize>], presence: &'a Presence) -> Ctx<'a> {
+        Ctx { hits: &scan.hits, by_lexicon: &scan.by_lexicon, numbers: &scan.numbers, text, segments, presence }
     }
 
     fn lexicon(&self, l: u32) -> &'a [Hit] {
@@ -100,16 +185,11 @@ impl<'a> Ctx<'a> {
         Occ::Refs(v)
     }
 
-    /// Whether the condition holds.
-    pub fn eval(&self, e: &Expr<u32>) -> bool {
-        // Most conditions of most rules fail at their first leaf, which
-        // sits under a chain of `and`s (`((a near b) and not c) and not d`):
-        // test it with a loop before paying a call per node.
-        let (a, b) = first_needed(e);
-        if a.is_some_and(|s| !self.present(s)) || b.is_some_and(|s| !self.present(s)) {
-            return false;
-        }
-        self.holds(e)
+    /// Whether condition `e`, whose gate is `gate` ([`Gate::of`]), holds.
+    pub fn eval(&self, gate: &Gate, e: &Expr<u32>) -> bool {
+        // Most conditions of most rules fail at their first leaf: test its
+        // sets against the context's presence bits before paying a call per node.
+        gate.open(self.presence) && self.holds(e)
     }
 
     fn holds(&self, e: &Expr<u32>) -> bool {
@@ -256,7 +336,7 @@ impl<'a> Ctx<'a> {
             },
             Expr::And(v) => v.iter().for_each(|e| self.witness(e, out)),
             Expr::Or(v) => {
-                if let Some(e) = v.iter().find(|e| self.eval(e)) {
+                if let Some(e) = v.iter().find(|e| self.holds(e)) {
                     self.witness(e, out);
                 }
             }

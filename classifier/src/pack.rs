@@ -288,6 +288,8 @@ pub struct Pack {
     /// segment of that role, as bits in `lexical::CLASSES` order: benign, and
     /// each category some rule of which reads the role.
     pub(crate) lexical_classes: [u8; 5],
+    /// One per rule, in order: what its condition needs present first.
+    pub(crate) rule_gates: Vec<crate::eval::Gate>,
     pub(crate) warnings: Vec<Error>,
 }
 
@@ -500,6 +502,7 @@ impl Pack {
                 }
             }
         }
+        let rule_gates = data.rules.iter().map(|r| crate::eval::Gate::of(&r.when)).collect();
         Ok(Pack {
             data,
             fuzzy_terms,
@@ -511,6 +514,7 @@ impl Pack {
             floating_first,
             normalizer,
             lexical_classes,
+            rule_gates,
             warnings: Vec::new(),
         })
     }

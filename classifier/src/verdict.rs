@@ -1,6 +1,6 @@
 //! Scoring and the [`Verdict`].
 
-use crate::eval::{segment_of, Ctx};
+use crate::eval::{segment_of, Ctx, Presence};
 use crate::matcher::{Hit, Scan};
 use crate::normalize::flags;
 use crate::pack::{Category, Label, Pack};
@@ -114,6 +114,7 @@ struct RoleView {
     hits: Vec<Hit>,
     by_lexicon: Vec<Range<usize>>,
     numbers: Vec<Hit>,
+    presence: Presence,
 }
 
 impl RoleView {
@@ -126,8 +127,9 @@ impl RoleView {
             hits.extend(scan.hits[r.clone()].iter().filter(keep));
             by_lexicon.push(start..hits.len());
         }
-        let numbers = scan.numbers.iter().filter(keep).copied().collect();
-        RoleView { roles, hits, by_lexicon, numbers }
+        let numbers: Vec<Hit> = scan.numbers.iter().filter(keep).copied().collect();
+        let presence = Presence::of(&hits, by_lexicon.len(), &numbers);
+        RoleView { roles, hits, by_lexicon, numbers, presence }
     }
 }
 
@@ -179,7 +181,8 @@ impl Pack {
             Some(r) => RoleSet::of(r.iter().copied()).0,
             None => Role::User.bit(),
         };
-        let everything = Ctx::new(&scan, text, segments);
+        let presence = Presence::of(&scan.hits, scan.by_lexicon.len(), &scan.numbers);
+        let everything = Ctx::new(&scan, text, segments, &presence);
         let mut views: Vec<RoleView> = Vec::new();
         let mut evidence = Vec::new();
         let mut keep: BTreeMap<Category, f64> = BTreeMap::new();
@@ -188,7 +191,7 @@ impl Pack {
         // lift their score but not lower it.
         let mut decoded: Vec<Category> = Vec::new();
         let mut fingerprint_hits: Vec<Hit> = Vec::new();
-        for rule in &self.data.rules {
+        for (rule, gate) in self.data.rules.iter().zip(&self.rule_gates) {
             let counted = rule.roles.0 & present;
             if counted == 0 {
                 continue;
@@ -205,10 +208,17 @@ impl Pack {
                     }
                 };
                 let v = &views[i];
-                view = Ctx { hits: &v.hits, by_lexicon: &v.by_lexicon, numbers: &v.numbers, text, segments };
+                view = Ctx {
+                    hits: &v.hits,
+                    by_lexicon: &v.by_lexicon,
+                    numbers: &v.numbers,
+                    text,
+                    segments,
+                    presence: &v.presence,
+                };
                 &view
             };
-            if !ctx.eval(&rule.when) {
+            if !ctx.eval(gate, &rule.when) {
                 continue;
             }
             let miss = keep.entry(rule.category).or_insert(1.0);
