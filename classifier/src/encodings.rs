@@ -71,8 +71,61 @@ static COMMON_KEYS: [u32; COMMON.len()] = {
     keys
 };
 
+/// Slots of [`COMMON_TABLE`] (a power of two, under a third full).
+const TABLE_SLOTS: usize = 256;
+
+/// The slot a key's search starts at.
+const fn slot(key: u32) -> usize {
+    (key.wrapping_mul(0x9e37_79b1) >> 24) as usize % TABLE_SLOTS
+}
+
+/// [`COMMON_KEYS`] in an open-addressing table (0: empty; no key is 0):
+/// a word is looked up in one or two probes instead of a binary search,
+/// three times for most words of every prompt.
+static COMMON_TABLE: [u32; TABLE_SLOTS] = {
+    let mut table = [0u32; TABLE_SLOTS];
+    let mut i = 0;
+    while i < COMMON_KEYS.len() {
+        let mut at = slot(COMMON_KEYS[i]);
+        while table[at] != 0 {
+            at = (at + 1) % TABLE_SLOTS;
+        }
+        table[at] = COMMON_KEYS[i];
+        i += 1;
+    }
+    table
+};
+
+/// Whether `key` is the [`key`] of a [`COMMON`] word.
+#[inline(always)]
+fn is_common_key(key: u32) -> bool {
+    let mut at = slot(key);
+    loop {
+        match COMMON_TABLE[at] {
+            0 => return false,
+            k if k == key => return true,
+            _ => at = (at + 1) % TABLE_SLOTS,
+        }
+    }
+}
+
+/// The [`key`]s of `word` (two to six lower-case ASCII letters) as written,
+/// in ROT13 and backwards, from one pass over it.
+#[inline(always)]
+fn three_keys(word: &[u8]) -> (u32, u32, u32) {
+    let (mut k, mut k_rot, mut k_rev) = (1u32, 1u32, 1u32 << (5 * word.len()));
+    for (at, &b) in word.iter().enumerate() {
+        let letter = u32::from(b - b'a');
+        k = k << 5 | (letter + 1);
+        k_rot = k_rot << 5 | ((letter + 13) % 26 + 1);
+        k_rev |= (letter + 1) << (5 * at);
+    }
+    (k, k_rot, k_rev)
+}
+
+#[cfg(test)]
 fn is_common(word: &[u8]) -> bool {
-    COMMON_KEYS.binary_search(&key(word)).is_ok()
+    is_common_key(key(word))
 }
 
 /// Whether `folded` (lower-cased text) reads as English only after ROT13,
@@ -103,22 +156,12 @@ pub fn unannounced_decodings(folded: &str) -> (bool, bool) {
         if !(2..=6).contains(&word.len()) {
             continue;
         }
-        if is_common(word) {
+        let (k, k_rot, k_rev) = three_keys(word);
+        if is_common_key(k) {
             plain += 1;
-            continue;
-        }
-        let mut r = [0u8; 6];
-        for (o, &b) in r.iter_mut().zip(word) {
-            *o = (b - b'a' + 13) % 26 + b'a';
-        }
-        if is_common(&r[..word.len()]) {
+        } else if is_common_key(k_rot) {
             rot += 1;
-            continue;
-        }
-        for (o, &b) in r.iter_mut().zip(word.iter().rev()) {
-            *o = b;
-        }
-        if is_common(&r[..word.len()]) {
+        } else if is_common_key(k_rev) {
             rev += 1;
         }
     }
@@ -252,6 +295,26 @@ mod tests {
             let rev: Vec<u8> = w.iter().rev().copied().collect();
             assert!(!is_common(&rot), "{} in ROT13 is common", String::from_utf8_lossy(w));
             assert!(!is_common(&rev) || rev == *w, "{} backwards is common", String::from_utf8_lossy(w));
+        }
+    }
+
+    #[test]
+    fn the_table_holds_the_common_words_and_no_other() {
+        for w in COMMON {
+            assert!(is_common(w), "{}", String::from_utf8_lossy(w));
+        }
+        for w in [&b"ab"[..], b"thee", b"yours", b"wit", b"zzzzzz", b"az", b"tho"] {
+            assert!(!is_common(w), "{}", String::from_utf8_lossy(w));
+        }
+        assert_eq!(COMMON_TABLE.iter().filter(|&&k| k != 0).count(), COMMON.len());
+    }
+
+    #[test]
+    fn three_keys_are_the_keys_of_the_word_in_rot13_and_backwards() {
+        for w in [&b"ab"[..], b"the", b"uryyb", b"zyxwvu", b"nz", b"please"] {
+            let rot: Vec<u8> = w.iter().map(|b| (b - b'a' + 13) % 26 + b'a').collect();
+            let rev: Vec<u8> = w.iter().rev().copied().collect();
+            assert_eq!(three_keys(w), (key(w), key(&rot), key(&rev)), "{}", String::from_utf8_lossy(w));
         }
     }
 
