@@ -630,16 +630,19 @@ pub fn passage_segments(segments: &[(usize, u8)], range: &std::ops::Range<usize>
     local
 }
 
-/// The buckets read in the current window: a bitset, cleared through the
-/// list of the buckets set.
+/// The buckets read in the current window: a bitset, zeroed whole between
+/// windows. (A window of a few hundred words sets thousands of buckets:
+/// listing each to clear it later cost more than zeroing the few KB of bits,
+/// and most texts are one window, never cleared.)
 struct BucketSet {
     bits: Vec<u64>,
-    set: Vec<u32>,
+    /// Whether some bit may be set.
+    dirty: bool,
 }
 
 impl BucketSet {
     fn new(buckets: u32) -> BucketSet {
-        BucketSet { bits: vec![0; (buckets as usize).div_ceil(64)], set: Vec::with_capacity(1024) }
+        BucketSet { bits: vec![0; (buckets as usize).div_ceil(64)], dirty: false }
     }
 
     /// Adds `bucket`; whether it was not there yet.
@@ -648,17 +651,14 @@ impl BucketSet {
         let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
         let had = self.bits[word] & bit != 0;
         self.bits[word] |= bit;
-        if !had {
-            self.set.push(bucket);
-        }
+        self.dirty = true;
         !had
     }
 
     fn clear(&mut self) {
-        for &b in &self.set {
-            self.bits[b as usize / 64] = 0;
+        if std::mem::take(&mut self.dirty) {
+            self.bits.fill(0);
         }
-        self.set.clear();
     }
 }
 
