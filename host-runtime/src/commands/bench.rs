@@ -54,8 +54,29 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// A prompt of about `size` bytes cut from the workload at a char boundary.
 fn prompt_of(size: usize, texts: &[String]) -> String {
+    prompt_from(size, texts, 0)
+}
+
+/// Most distinct prompts timed per size.
+const DISTINCT_PROMPTS: usize = 16;
+
+/// Up to [`DISTINCT_PROMPTS`] different prompts of `size` bytes, each cut
+/// from the workload starting at another text (as many as the workload
+/// holds without repeating itself much). Timing one prompt over and over
+/// measures a prompt the CPU has learnt by heart: a repeated 2 KB prompt
+/// ran up to twice as fast per byte as a stream of different ones, which
+/// made cost per byte seem to double from 2 KB to 10 KB.
+fn prompts_of(size: usize, texts: &[String]) -> Vec<String> {
+    let total: usize = texts.iter().map(|t| t.len() + 1).sum();
+    let k = (total / size.max(1)).clamp(1, DISTINCT_PROMPTS);
+    (0..k).map(|j| prompt_from(size, texts, j * texts.len() / k)).collect()
+}
+
+/// A prompt of `size` bytes: the texts from index `first` on, joined by
+/// newlines (wrapping around), cut at a character boundary.
+fn prompt_from(size: usize, texts: &[String], first: usize) -> String {
     let mut s = String::new();
-    let mut i = 0;
+    let mut i = first;
     while s.len() < size {
         s.push_str(&texts[i % texts.len()]);
         s.push('\n');
@@ -143,13 +164,14 @@ fn wasm_memory_inner(pack: &[u8], prompt: &str) -> wasmtime::Result<(usize, usiz
     Ok((after_load, memory.data_size(&store)))
 }
 
-fn latencies(engine: &Classifier, prompt: &str, budget: Duration, min_samples: usize) -> Result<Vec<Duration>> {
-    for _ in 0..min_samples.clamp(1, 20) {
+fn latencies(engine: &Classifier, prompts: &[String], budget: Duration, min_samples: usize) -> Result<Vec<Duration>> {
+    for prompt in prompts.iter().cycle().take(min_samples.clamp(prompts.len(), 20.max(prompts.len()))) {
         engine.classify_json(prompt)?; // warm up
     }
     let mut v = Vec::new();
     let start = Instant::now();
     while start.elapsed() < budget || v.len() < min_samples {
+        let prompt = &prompts[v.len() % prompts.len()];
         let t = Instant::now();
         engine.classify_json(prompt)?;
         v.push(t.elapsed());
@@ -277,7 +299,7 @@ pub fn run(g: &Global, a: BenchArgs) -> Result<ExitCode> {
     }
     let mut lat = Vec::new();
     for &size in &a.sizes {
-        let p = prompt_of(size, &texts);
+        let p = prompts_of(size, &texts);
         let n = latencies(&native, &p, budget / 2, a.min_samples)?;
         let w = latencies(&wasm, &p, budget / 2, a.min_samples)?;
         lat.push((size, n, w));
