@@ -470,7 +470,9 @@ def report(root, out):
     w("## Scaling")
     w("")
     if prompt_scaling:
-        w("Time per prompt as the prompt grows (default pack; µs, p50). Prompts are cut from the corpus as it is, and from its "
+        w("Time per prompt as the prompt grows (default pack; µs, p50 over up to 16 different prompts of each size, cut from "
+          "different texts and classified in turn: one prompt timed over and over is one the CPU has learnt, and ran up to "
+          "twice as fast per byte at 2 KB). Prompts are cut from the corpus as it is, and from its "
           "texts split by whether they make the classifier build a projection beside the folded text (deobfuscated: homoglyphs, "
           "leetspeak, spelled-out letters; decoded base64; rot13 or reversed text when the text announces it), as "
           "`stages FILE projections` tells: a prompt cut from the triggering texts has triggers throughout, one cut from "
