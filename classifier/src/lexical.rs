@@ -21,7 +21,8 @@
 //!   each side; its byte n-grams of length 3 and 4 are hashed (FNV-1a, 32 bit)
 //!   into [`LexicalModel::buckets`] buckets;
 //! - a window's feature vector is binary (each bucket once), scaled to unit
-//!   length.
+//!   length, or as if it had [`LexicalModel::min_features`] buckets when it
+//!   has fewer.
 //!
 //! Scoring is exact integer sums of `i8` weights, then a few IEEE operations
 //! and a polynomial `exp` written here: natively, in wasm and in browsers the

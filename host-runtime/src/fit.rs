@@ -1,7 +1,8 @@
 //! Fitting a pack's lexical model ([`distillguard::lexical`]): multinomial
-//! logistic regression over the binary, unit-length n-gram vectors the
-//! classifier reads, by per-example AdaGrad with an L2 penalty, then
-//! quantised to `i8`.
+//! logistic regression over the binary n-gram vectors the classifier reads,
+//! scaled as it scales them (unit length, or as if of `min_features`
+//! buckets), by per-example AdaGrad with an L2 penalty, then quantised to
+//! `i8`.
 //!
 //! Deterministic: one thread, a fixed example order per epoch from a seeded
 //! generator, no clock. The same data and parameters give the same bytes.
