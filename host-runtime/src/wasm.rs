@@ -73,6 +73,26 @@ impl Budget {
     pub const FUEL: u64 = 200_000_000;
     /// ...plus this per input byte.
     pub const FUEL_PER_BYTE: u64 = 20_000;
+
+    /// The budget of the same kind for instantiating and loading a pack:
+    /// building its automaton is bounded by its own budget, not a request's.
+    fn for_loading(self) -> Budget {
+        match self {
+            Budget::Fuel { .. } => Budget::Fuel { base: LOAD_FUEL_BASE, per_byte: LOAD_FUEL_PER_BYTE },
+            Budget::Deadline { .. } => Budget::Deadline { base_ms: LOAD_DEADLINE_MS, ms_per_mib: 0 },
+        }
+    }
+
+    /// Gives `store` this budget for work on `len` bytes of input.
+    fn arm<T>(self, store: &mut Store<T>, len: usize) -> wasmtime::Result<()> {
+        match self {
+            Budget::Fuel { base, per_byte } => store.set_fuel(base.saturating_add(per_byte.saturating_mul(len as u64))),
+            Budget::Deadline { base_ms, ms_per_mib } => {
+                store.set_epoch_deadline(ticks(base_ms.saturating_add(ms_per_mib.saturating_mul(len as u64) >> 20)));
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Limits for guest instances. The defaults are safe for an edge proxy.
@@ -229,13 +249,7 @@ impl WasmRuntime {
             .build();
         let mut store = Store::new(&self.engine, StoreData { limits });
         store.limiter(|d| &mut d.limits);
-        // Loading a pack builds its automaton: bounded by its own budget, not the per-request one.
-        match self.limits.budget {
-            Budget::Fuel { .. } => store
-                .set_fuel(LOAD_FUEL_BASE.saturating_add(LOAD_FUEL_PER_BYTE.saturating_mul(pack.len() as u64)))
-                .map_err(setup)?,
-            Budget::Deadline { .. } => store.set_epoch_deadline(ticks(LOAD_DEADLINE_MS)),
-        }
+        self.limits.budget.for_loading().arm(&mut store, pack.len()).map_err(setup)?;
         let instance = self.pre.instantiate(&mut store).map_err(setup)?;
         let version: TypedFunc<(), u32> = instance.get_typed_func(&mut store, "dg_abi_version").map_err(setup)?;
         let v = version.call(&mut store, ()).map_err(setup)?;
@@ -400,17 +414,8 @@ impl WasmPool {
             Some(s) => s,
             None => self.fresh()?,
         };
-        let budget = match limits.budget {
-            Budget::Fuel { base, per_byte } => {
-                slot.store.set_fuel(base.saturating_add(per_byte.saturating_mul(text.len() as u64)))
-            }
-            Budget::Deadline { base_ms, ms_per_mib } => {
-                let ms = base_ms.saturating_add(ms_per_mib.saturating_mul(text.len() as u64) >> 20);
-                slot.store.set_epoch_deadline(ticks(ms));
-                Ok(())
-            }
-        };
-        let result = budget.map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
+        let armed = limits.budget.arm(&mut slot.store, text.len());
+        let result = armed.map_err(|e| HostError::Trap(e.to_string())).and_then(|()| {
             call_with_buffer(&mut slot, text, |s, ptr, len| {
                 let f = if segments { &s.classify_segments } else { &s.classify };
                 f.call(&mut s.store, (ptr, len))

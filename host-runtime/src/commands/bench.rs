@@ -165,8 +165,9 @@ fn wasm_memory_inner(pack: &[u8], prompt: &str) -> wasmtime::Result<(usize, usiz
 }
 
 fn latencies(engine: &Classifier, prompts: &[String], budget: Duration, min_samples: usize) -> Result<Vec<Duration>> {
-    for prompt in prompts.iter().cycle().take(min_samples.clamp(prompts.len(), 20.max(prompts.len()))) {
-        engine.classify_json(prompt)?; // warm up
+    // Warm up: each prompt at least once.
+    for prompt in prompts.iter().cycle().take(min_samples.clamp(1, 20).max(prompts.len())) {
+        engine.classify_json(prompt)?;
     }
     let mut v = Vec::new();
     let start = Instant::now();
