@@ -1,6 +1,6 @@
 //! `cargo xtask cv`: how well the lexical model generalises to repositories
 //! it was not fitted on. The public training sets collected from distinct
-//! repositories (`tests/data/public/tune-1*.jsonl`) are split into five
+//! repositories (`tests/data/public/tune-N.jsonl`, N >= 10) are split into five
 //! folds by repository; each fold is scored by the default pack with a model
 //! fitted on every other seen set and the other folds. Prints the pooled
 //! counts. Used to choose how the model is fitted (docs/pack-format.md,
@@ -18,10 +18,19 @@ fn fold_of(repo: &str) -> u64 {
         % FOLDS
 }
 
+/// `tests/data/public/tune-N.jsonl` with N >= 10: the sets whose collectors
+/// excluded every repository of the earlier sets.
+fn distinct_repositories(file: &str) -> bool {
+    file.strip_prefix("tests/data/public/tune-")
+        .and_then(|rest| rest.strip_suffix(".jsonl"))
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n >= 10)
+}
+
 pub fn cv() -> Result<(), String> {
     let seen = eval::seen_sets();
     let (split, rest): (Vec<String>, Vec<String>) =
-        seen.into_iter().partition(|f| f.starts_with("tests/data/public/tune-1"));
+        seen.into_iter().partition(|f| distinct_repositories(f));
     let mut records: Vec<(u64, String)> = Vec::new();
     for f in &split {
         let text = std::fs::read_to_string(root().join(f)).map_err(|e| format!("{f}: {e}"))?;
