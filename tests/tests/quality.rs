@@ -11,13 +11,15 @@ use distillguard_tests::{records, records_in, Record};
 /// recall 0.90 in every category and kind with FPR 2%. The final rounds of
 /// session 8 (AC, AD, SD) measured, before any change, 0.857 to 1.00 per
 /// category and kind (lowest: multilingual, then system_prompt_leak and
-/// long at 0.88) with FPR 1.3%, so the fresh bar is 0.85 until they reach
-/// the 0.90; the picking rounds (I-L, O, R, X, Y, AA, AB, SB) keep
-/// the bar the fresh rounds had before.
+/// long at 0.88) with FPR 1.3%. A kind has 25 to 35 positives there, so one
+/// item moves its recall by 0.03 to 0.04, as much as refitting with another
+/// seed does: the fresh bar is 0.80 until they reach the 0.90. The
+/// picking rounds (I-L, O, R, X, Y, AA, AB, SB) keep the bar the fresh
+/// rounds had before.
 /// EVALUATION.md has the numbers, `cargo xtask eval` regenerates them.
 const PRECISION: f64 = 0.97;
 const CORPUS_RECALL: f64 = 0.96;
-const FRESH_RECALL: f64 = 0.85;
+const FRESH_RECALL: f64 = 0.80;
 const PICKING_RECALL: f64 = 0.70;
 const FRESH_FPR: f64 = 0.02;
 const EVIDENCE: f64 = 0.97;
