@@ -1,10 +1,15 @@
-//! `cargo xtask cv`: how well the lexical model generalises to repositories
-//! it was not fitted on. The public training sets collected from distinct
-//! repositories (`tests/data/public/tune-N.jsonl`, N >= 10) are split into five
-//! folds by repository; each fold is scored by the default pack with a model
-//! fitted on every other seen set and the other folds. Prints the pooled
-//! counts. Used to choose how the model is fitted (docs/pack-format.md,
-//! "Fitting"); the final sets play no part.
+//! `cargo xtask cv [public|hand]`: how well the pack generalises to text it
+//! was not fitted on. Each fold is scored by the default pack with a model
+//! fitted on every other seen set and the other folds; prints the pooled
+//! counts. Used to choose how the model is fitted and which pack changes
+//! hold (docs/pack-format.md, "Fitting"); the final sets play no part.
+//!
+//! - `public` (the default): the public training sets collected from
+//!   distinct repositories (`tests/data/public/tune-N.jsonl`, N >= 10), five
+//!   folds by repository.
+//! - `hand`: the hand-written training files (`tests/data/probes/*.jsonl`),
+//!   five folds by file (file k of the sorted list in fold k mod 5): a writer's
+//!   round is never split, so a fold's phrasings are new to the model.
 
 use crate::{distillguard, eval, root};
 use std::path::Path;
@@ -27,17 +32,28 @@ fn distinct_repositories(file: &str) -> bool {
         .is_some_and(|n| n >= 10)
 }
 
-pub fn cv() -> Result<(), String> {
+fn lines(file: &str) -> Result<Vec<(usize, String)>, String> {
+    let text = std::fs::read_to_string(root().join(file)).map_err(|e| format!("{file}: {e}"))?;
+    Ok(text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| (n + 1, l.to_string())).collect())
+}
+
+pub fn cv(mode: &str) -> Result<(), String> {
     let seen = eval::seen_sets();
-    let (split, rest): (Vec<String>, Vec<String>) =
-        seen.into_iter().partition(|f| distinct_repositories(f));
+    let (split, rest): (Vec<String>, Vec<String>) = match mode {
+        "public" => seen.into_iter().partition(|f| distinct_repositories(f)),
+        "hand" => seen.into_iter().partition(|f| f.starts_with("tests/data/probes/")),
+        other => return Err(format!("cv: unknown split `{other}` (public or hand)")),
+    };
     let mut records: Vec<(u64, String)> = Vec::new();
-    for f in &split {
-        let text = std::fs::read_to_string(root().join(f)).map_err(|e| format!("{f}: {e}"))?;
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{f}:{}: {e}", n + 1))?;
-            let repo = v["source"]["repo"].as_str().ok_or_else(|| format!("{f}:{}: no source.repo", n + 1))?;
-            records.push((fold_of(repo), line.to_string()));
+    for (k, f) in split.iter().enumerate() {
+        for (n, line) in lines(f)? {
+            let fold = if mode == "hand" {
+                k as u64 % FOLDS
+            } else {
+                let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| format!("{f}:{n}: {e}"))?;
+                fold_of(v["source"]["repo"].as_str().ok_or_else(|| format!("{f}:{n}: no source.repo"))?)
+            };
+            records.push((fold, line));
         }
     }
     let dir = root().join("target/xtask-cv");
@@ -81,10 +97,11 @@ pub fn cv() -> Result<(), String> {
     let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
     let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
     println!(
-        "{} records of {} ({} folds by repository): precision {p:.3} recall {r:.3} F1 {:.3} FPR {:.3} (tp {tp} fp {fp} tn {tn} fn {fn_})",
+        "{} records of {} file(s) ({} folds by {}): precision {p:.3} recall {r:.3} F1 {:.3} FPR {:.3} (tp {tp} fp {fp} tn {tn} fn {fn_})",
         records.len(),
-        split.join(", "),
+        split.len(),
         FOLDS,
+        if mode == "hand" { "file" } else { "repository" },
         2.0 * p * r / (p + r),
         ratio(fp, fp + tn),
     );

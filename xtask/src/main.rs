@@ -163,7 +163,8 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-const USAGE: &str = "usage: cargo xtask <setup|test|eval|fit|cv|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>";
+const USAGE: &str =
+    "usage: cargo xtask <setup|test|eval|fit|cv [public|hand]|bench|bench-edge|js|js-artefacts|fuzz [SECONDS]>";
 
 fn main() -> ExitCode {
     let verb = std::env::args().nth(1).unwrap_or_default();
@@ -172,7 +173,10 @@ fn main() -> ExitCode {
         "test" => test(),
         "eval" => build().and_then(|()| eval::report()),
         "fit" => build().and_then(|()| fit::fit()),
-        "cv" => build().and_then(|()| cv::cv()),
+        "cv" => {
+            let mode = std::env::args().nth(2).unwrap_or_else(|| "public".to_string());
+            build().and_then(|()| cv::cv(&mode))
+        }
         "bench" => setup().and_then(|()| build()).and_then(|()| bench::bench(&root())),
         "js-artefacts" => edge::artefacts(&root()),
         "js" => edge::artefacts(&root()).and_then(|()| edge::pack(&root())).map(|_| ()),
