@@ -341,28 +341,32 @@ impl Projection {
         out
     }
 
-    /// [`chars`](Self::chars) `range` of a projection whose characters
-    /// are its bytes (ASCII text).
+    /// The characters of [`chars`](Self::chars) that lie in the byte range
+    /// `range` of `text` (on character boundaries), built from the runs
+    /// there only.
     fn chars_of(&self, range: std::ops::Range<usize>) -> Vec<PChar> {
         let mut out = Vec::with_capacity(range.len());
         if range.is_empty() {
             return out;
         }
+        let bytes = self.text.as_bytes();
         let mut r = self.run_of(range.start, &mut 0);
-        for (i, &b) in self.text.as_bytes()[range.clone()].iter().enumerate() {
-            let at = range.start + i;
-            while r + 1 < self.runs.len() && self.runs[r + 1].norm as usize <= at {
-                r += 1;
-            }
+        let mut at = range.start;
+        while at < range.end {
             let run = &self.runs[r];
-            let (os, oe) = if run.orig_end == LINEAR || run.orig_end == BACKWARD {
-                let k = at as u32 - run.norm;
-                let os = if run.orig_end == LINEAR { run.orig + k } else { run.orig - k };
-                (os, os + 1)
-            } else {
-                (run.orig, run.orig_end)
-            };
-            out.push(PChar { ch: char::from(b), orig_start: os, orig_end: oe, flags: run.flags });
+            let to = self.run_end(r).min(range.end);
+            if run.orig_end == LINEAR || run.orig_end == BACKWARD {
+                for (i, &b) in bytes[at..to].iter().enumerate() {
+                    let k = (at + i) as u32 - run.norm;
+                    let os = if run.orig_end == LINEAR { run.orig + k } else { run.orig - k };
+                    out.push(PChar { ch: char::from(b), orig_start: os, orig_end: os + 1, flags: run.flags });
+                }
+            } else if let Some(ch) = self.text[at..to].chars().next() {
+                // A run of one character: it starts at `at`.
+                out.push(PChar { ch, orig_start: run.orig, orig_end: run.orig_end, flags: run.flags });
+            }
+            at = to;
+            r += 1;
         }
         out
     }
@@ -877,53 +881,77 @@ impl Normalizer {
             }
             // Characters are bytes: only the windows are built.
             let bytes = text.as_bytes();
-            let window = |w: std::ops::Range<usize>| projection.chars_of(w);
+            let mut window = |w: std::ops::Range<usize>| projection.chars_of(w);
             return self.deobfuscate_around_changes(
                 bytes.len(),
                 &|i| char::from(bytes[i]),
-                &window,
+                &mut window,
                 reach,
                 &[],
                 leet,
                 spelled,
             );
         }
-        let base = &projection.chars();
-        let confusables = if self.steps.confusables && base.iter().any(|c| confusable(c.ch).is_some()) {
-            confusable_words(base)
+        // The detectors read the characters alone (4 bytes each, where a
+        // record with its origins took 16, and a copy of the records another
+        // 16 when homoglyphs were mapped); records are built for the windows.
+        let mut base: Vec<char> = Vec::with_capacity(text.len());
+        base.extend(text.chars());
+        let confusables = if self.steps.confusables && base.iter().any(|&c| confusable(c).is_some()) {
+            confusable_words(&base)
         } else {
             Vec::new()
         };
         // Homoglyph mapping changes which words read as leetspeak ("pr0мpt"),
         // so leetspeak is looked for in the mapped text, as over the whole text.
         let mapped_copy;
-        let mapped: &[PChar] = if confusables.is_empty() {
-            base
+        let mapped: &[char] = if confusables.is_empty() {
+            &base
         } else {
-            let mut copy = base.to_vec();
-            map_confusables(&mut copy, &confusables);
+            let mut copy = base.clone();
+            for r in &confusables {
+                for c in &mut copy[r.clone()] {
+                    *c = confusable(*c).unwrap_or(*c);
+                }
+            }
             mapped_copy = copy;
             &mapped_copy
         };
-        let leet = if self.steps.leet
-            && mapped.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|'))
-        {
-            leet_words(mapped)
-        } else {
-            Vec::new()
-        };
+        let leet =
+            if self.steps.leet && mapped.iter().any(|&c| c.is_ascii_digit() || matches!(c, '@' | '$' | '!' | '|')) {
+                leet_words(mapped)
+            } else {
+                Vec::new()
+            };
         // Homoglyphs are letters mapped to letters: which characters are
         // single letters is the same before and after.
-        let spelled = if self.steps.despace && has_spelled_run(base) { spelled_runs(base) } else { Vec::new() };
-        self.deobfuscate_around_changes(
-            base.len(),
-            &|i| base[i].ch,
-            &|w| mapped[w].to_vec(),
-            reach,
-            &confusables,
-            leet,
-            spelled,
-        )
+        let spelled = if self.steps.despace && has_spelled_run(&base) { spelled_runs(&base) } else { Vec::new() };
+        // Windows come in text order: their byte offsets are counted on
+        // from the last one's.
+        let (mut at_char, mut at_byte) = (0, 0);
+        let mut byte_of = |i: usize| {
+            at_byte += base[at_char..i].iter().map(|c| c.len_utf8()).sum::<usize>();
+            at_char = i;
+            at_byte
+        };
+        // The confusable words (in text order) before `next` end before
+        // every window still to come.
+        let mut next = 0;
+        let mut window = |w: std::ops::Range<usize>| {
+            let (from, to) = (byte_of(w.start), byte_of(w.end));
+            let mut chars = projection.chars_of(from..to);
+            // The homoglyphs of the words in the window, as mapping the
+            // whole text's records did.
+            while next < confusables.len() && confusables[next].end <= w.start {
+                next += 1;
+            }
+            for r in confusables[next..].iter().take_while(|r| r.start < w.end) {
+                let inside = r.start.max(w.start) - w.start..r.end.min(w.end) - w.start;
+                map_confusables(&mut chars, &[inside]);
+            }
+            chars
+        };
+        self.deobfuscate_around_changes(base.len(), &|i| base[i], &mut window, reach, &confusables, leet, spelled)
     }
 
     /// The leetspeak words and the stretches of spelled-out letters of ASCII
@@ -952,7 +980,7 @@ impl Normalizer {
         &self,
         len: usize,
         ch: &dyn Fn(usize) -> char,
-        window: &dyn Fn(std::ops::Range<usize>) -> Vec<PChar>,
+        window: &mut dyn FnMut(std::ops::Range<usize>) -> Vec<PChar>,
         reach: usize,
         confusables: &[std::ops::Range<usize>],
         leet: Vec<std::ops::Range<usize>>,
@@ -1429,19 +1457,38 @@ fn is_latin_letter(c: char) -> bool {
 /// once one of its characters is neither Latin nor a lookalike (three
 /// passes over each word and two over the text were ~8% of classifying a
 /// 1 MB prompt with some non-ASCII text, callgrind).
-fn confusable_words(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
+fn confusable_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
     let (mut latin, mut other) = (0usize, 0usize);
     let mut candidates: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if !is_word_char(chars[i].ch) {
+        if !is_word_char(chars[i].ch()) {
             i += 1;
             continue;
         }
         let start = i;
         let (mut has_latin, mut all_confusable, mut has_confusable) = (false, true, false);
-        while i < chars.len() && is_word_char(chars[i].ch) {
-            let c = chars[i].ch;
+        while i < chars.len() {
+            let c = chars[i].ch();
+            if c.is_ascii() {
+                // ASCII: a letter is Latin, a digit neither Latin nor a
+                // letter, and neither is a lookalike (the same answers as
+                // below without a call per character).
+                if !c.is_ascii_alphanumeric() {
+                    break;
+                }
+                let is_latin = c.is_ascii_alphabetic();
+                latin += usize::from(is_latin);
+                if all_confusable {
+                    has_latin |= is_latin;
+                    all_confusable = is_latin;
+                }
+                i += 1;
+                continue;
+            }
+            if !is_word_char(c) {
+                break;
+            }
             let is_latin = is_latin_letter(c);
             if is_latin {
                 latin += 1;
@@ -1474,6 +1521,12 @@ trait Ch: Copy {
 impl Ch for PChar {
     fn ch(self) -> char {
         self.ch
+    }
+}
+
+impl Ch for char {
+    fn ch(self) -> char {
+        self
     }
 }
 
@@ -1589,8 +1642,8 @@ fn map_leet(word: &mut [PChar]) -> bool {
 
 /// Stretches where [`join_spelled`] may join letters: three or more single
 /// letters, each after one separator (a superset of what it joins).
-fn spelled_runs(chars: &[PChar]) -> Vec<std::ops::Range<usize>> {
-    spelled_runs_with(chars.len(), |i| is_alnum(chars[i].ch), |i| is_word_char(chars[i].ch))
+fn spelled_runs<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
+    spelled_runs_with(chars.len(), |i| is_alnum(chars[i].ch()), |i| is_word_char(chars[i].ch()))
 }
 
 /// [`spelled_runs`] of ASCII text, on its bytes.
@@ -1681,30 +1734,55 @@ fn ascii_spelled_run<T: Ch>(chars: &[T]) -> bool {
 
 /// Whether three single letters follow each other with one separator
 /// between each (a necessary condition for [`join_spelled`] to change anything).
-fn has_spelled_run(chars: &[PChar]) -> bool {
+///
+/// Word by word (runs of word characters): a letter is single when its word
+/// is one character long, and a longer word with a letter in it ends the
+/// run, so each character is classified once instead of three times (the
+/// same answers as testing every letter's neighbours, a test checks).
+fn has_spelled_run<T: Ch>(chars: &[T]) -> bool {
     let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
     let mut run = 0;
     let mut last_single: Option<usize> = None;
-    for i in 0..chars.len() {
-        let c = chars[i].ch;
+    let n = chars.len();
+    let mut i = 0;
+    while i < n {
+        let c = chars[i].ch();
+        if !is_word_char(c) {
+            i += 1;
+            continue;
+        }
+        if i + 1 < n && is_word_char(chars[i + 1].ch()) {
+            // A longer word: none of its letters is single.
+            let mut letter = is_alnum(c);
+            i += 1;
+            while i < n {
+                let d = chars[i].ch();
+                if !is_word_char(d) {
+                    break;
+                }
+                letter = letter || is_alnum(d);
+                i += 1;
+            }
+            if letter {
+                run = 0;
+                last_single = None;
+            }
+            continue;
+        }
+        // A word of one character.
+        let at = i;
+        i += 1;
         if !is_alnum(c) {
             continue;
         }
-        let single =
-            (i == 0 || !is_word_char(chars[i - 1].ch)) && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch));
-        if !single {
-            run = 0;
-            last_single = None;
-            continue;
-        }
         run = match last_single {
-            Some(j) if j + 2 == i && is_sep(chars[i - 1].ch) => run + 1,
+            Some(j) if j + 2 == at && is_sep(chars[at - 1].ch()) => run + 1,
             _ => 1,
         };
         if run >= 3 {
             return true;
         }
-        last_single = Some(i);
+        last_single = Some(at);
     }
     false
 }
@@ -1903,6 +1981,106 @@ mod tests {
                 assert_eq!(a.of(s, e), b.of(s, e), "{text:?} token {s}..{e}");
             }
         }
+    }
+
+    #[test]
+    fn confusable_words_with_the_ascii_shortcut_are_those_without_it() {
+        // As confusable_words read every character before its ASCII shortcut.
+        fn without(chars: &[char]) -> Vec<std::ops::Range<usize>> {
+            let (mut latin, mut other) = (0usize, 0usize);
+            let mut candidates = Vec::new();
+            let mut i = 0;
+            while i < chars.len() {
+                if !is_word_char(chars[i]) {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                let (mut has_latin, mut all_confusable, mut has_confusable) = (false, true, false);
+                while i < chars.len() && is_word_char(chars[i]) {
+                    let c = chars[i];
+                    let is_latin = is_latin_letter(c);
+                    if is_latin {
+                        latin += 1;
+                    } else if is_alpha(c) {
+                        other += 1;
+                    }
+                    if all_confusable {
+                        let lookalike = confusable(c).is_some();
+                        has_latin |= is_latin;
+                        has_confusable |= lookalike;
+                        all_confusable = is_latin || lookalike;
+                    }
+                    i += 1;
+                }
+                if has_confusable && all_confusable {
+                    candidates.push((start..i, has_latin));
+                }
+            }
+            let mostly_latin = latin > other;
+            candidates.into_iter().filter(|(_, l)| *l || mostly_latin).map(|(r, _)| r).collect()
+        }
+        let alphabet = ['a', 'b', '1', ' ', '.', '_', 'я', 'а', 'ѕ', 'ο', '系', '\u{301}', 'é', 'ж', 'ı'];
+        let mut found = 0;
+        for seed in 0..20000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let chars: Vec<char> = (0..(seed % 29) as usize)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let want = without(&chars);
+            found += want.len();
+            assert_eq!(confusable_words(&chars), want, "{chars:?}");
+        }
+        assert!(found > 100, "the texts hold confusable words ({found})");
+    }
+
+    #[test]
+    fn has_spelled_run_word_by_word_is_that_of_every_character() {
+        // Every letter's neighbours tested, as has_spelled_run did before
+        // it went word by word.
+        fn by_position(chars: &[char]) -> bool {
+            let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
+            let (mut run, mut last_single) = (0, None::<usize>);
+            for i in 0..chars.len() {
+                if !is_alnum(chars[i]) {
+                    continue;
+                }
+                let single =
+                    (i == 0 || !is_word_char(chars[i - 1])) && (i + 1 >= chars.len() || !is_word_char(chars[i + 1]));
+                if !single {
+                    run = 0;
+                    last_single = None;
+                    continue;
+                }
+                run = match last_single {
+                    Some(j) if j + 2 == i && is_sep(chars[i - 1]) => run + 1,
+                    _ => 1,
+                };
+                if run >= 3 {
+                    return true;
+                }
+                last_single = Some(i);
+            }
+            false
+        }
+        let alphabet = ['a', 'b', '1', ' ', '.', '-', '·', '|', 'я', '系', '\u{301}', 'é', '*', 'ο'];
+        let mut found = 0;
+        for seed in 0..20000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let chars: Vec<char> = (0..(seed % 29) as usize)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let want = by_position(&chars);
+            found += usize::from(want);
+            assert_eq!(has_spelled_run(&chars), want, "{chars:?}");
+        }
+        assert!(found > 100, "the texts hold spelled runs ({found})");
     }
 
     #[test]
