@@ -594,6 +594,7 @@ impl Builder {
 }
 
 impl Sink for Builder {
+    #[inline]
     fn push(&mut self, c: PChar) {
         if c.ch.is_ascii() && c.orig_end == c.orig_start.wrapping_add(1) {
             self.linear_from(c.orig_start, c.flags);
@@ -1801,6 +1802,17 @@ fn join_spelled(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
     let mut changed = false;
     let mut i = 0;
     while i < chars.len() {
+        if is_word_char(chars[i].ch) && i + 1 < chars.len() && is_word_char(chars[i + 1].ch) {
+            // A word of two or more characters: none of them is single (each
+            // has a word character beside it), so it is copied whole.
+            let start = i;
+            i += 2;
+            while i < chars.len() && is_word_char(chars[i].ch) {
+                i += 1;
+            }
+            out.extend_from_slice(&chars[start..i]);
+            continue;
+        }
         if !single(i) {
             out.push(chars[i]);
             i += 1;
@@ -1981,6 +1993,78 @@ mod tests {
                 assert_eq!(a.of(s, e), b.of(s, e), "{text:?} token {s}..{e}");
             }
         }
+    }
+
+    #[test]
+    fn join_spelled_word_by_word_is_join_spelled_by_character() {
+        // join_spelled as it was before it copied longer words whole.
+        fn join_spelled_by_character(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
+            let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
+            let single = |i: usize| {
+                is_alnum(chars[i].ch)
+                    && !is_unspaced_script(chars[i].ch)
+                    && (i == 0 || !is_word_char(chars[i - 1].ch))
+                    && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
+            };
+            let mut out = Vec::with_capacity(chars.len());
+            let mut changed = false;
+            let mut i = 0;
+            while i < chars.len() {
+                if !single(i) {
+                    out.push(chars[i]);
+                    i += 1;
+                    continue;
+                }
+                // Collect letter (sep letter)* with one fixed separator.
+                let mut letters = vec![i];
+                let mut sep: Option<char> = None;
+                let mut j = i + 1;
+                // A separator followed by more (collapsed) whitespace ends the word:
+                // "s y s t e m  p r o m p t" is two words.
+                while j + 1 < chars.len()
+                    && is_sep(chars[j].ch)
+                    && sep.is_none_or(|s| s == chars[j].ch)
+                    && single(j + 1)
+                    && chars[j + 1].orig_start == chars[j].orig_end
+                {
+                    sep = Some(chars[j].ch);
+                    letters.push(j + 1);
+                    j += 2;
+                }
+                if letters.len() >= 3 {
+                    for &k in &letters {
+                        let mut c = chars[k];
+                        c.flags |= flags::DESPACE;
+                        out.push(c);
+                    }
+                    changed = true;
+                    i = letters[letters.len() - 1] + 1;
+                } else {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+            }
+            (out, changed)
+        }
+        let alphabet = ['a', 'b', '1', ' ', '.', '-', '·', '|', 'я', '系', '\u{301}', 'é', '*', 'ο', ','];
+        let mut joined = 0;
+        for seed in 0..20000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut at = 0u32;
+            let chars: Vec<PChar> = (0..(seed % 29) as usize)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    // Now and then a gap in the origins (a dropped character).
+                    at += 1 + u32::from((x >> 20) % 7 == 0);
+                    let ch = alphabet[(x >> 33) as usize % alphabet.len()];
+                    PChar { ch, orig_start: at, orig_end: at + 1, flags: 0 }
+                })
+                .collect();
+            let want = join_spelled_by_character(chars.clone());
+            joined += usize::from(want.1);
+            assert_eq!(join_spelled(chars.clone()), want, "{chars:?}");
+        }
+        assert!(joined > 50, "some texts have letters joined ({joined})");
     }
 
     #[test]
