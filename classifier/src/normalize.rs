@@ -594,7 +594,6 @@ impl Builder {
 }
 
 impl Sink for Builder {
-    #[inline]
     fn push(&mut self, c: PChar) {
         if c.ch.is_ascii() && c.orig_end == c.orig_start.wrapping_add(1) {
             self.linear_from(c.orig_start, c.flags);
@@ -1037,20 +1036,25 @@ impl Normalizer {
 
     fn deobfuscate_whole(&self, base: &[PChar]) -> Option<Vec<PChar>> {
         // Find what there is to undo before copying anything: most text has
-        // nothing, and many texts have a digit that is not leetspeak.
-        let despace = self.steps.despace && has_spelled_run(base);
+        // nothing, and many texts have a digit that is not leetspeak. The
+        // detectors read the characters, as in `deobfuscate` (one copy of
+        // each detector in the wasm module, not one per element type).
+        let chars: Vec<char> = base.iter().map(|c| c.ch).collect();
+        let despace = self.steps.despace && has_spelled_run(&chars);
         let mut out: Option<Vec<PChar>> = None;
-        if self.steps.confusables && base.iter().any(|c| confusable(c.ch).is_some()) {
-            let words = confusable_words(base);
+        let mut mapped: Option<Vec<char>> = None;
+        if self.steps.confusables && chars.iter().any(|&c| confusable(c).is_some()) {
+            let words = confusable_words(&chars);
             if !words.is_empty() {
                 let mut copy = base.to_vec();
                 map_confusables(&mut copy, &words);
+                mapped = Some(copy.iter().map(|c| c.ch).collect());
                 out = Some(copy);
             }
         }
         if self.steps.leet {
-            let current = out.as_deref().unwrap_or(base);
-            let words = if current.iter().any(|c| c.ch.is_ascii_digit() || matches!(c.ch, '@' | '$' | '!' | '|')) {
+            let current = mapped.as_deref().unwrap_or(&chars);
+            let words = if current.iter().any(|&c| c.is_ascii_digit() || matches!(c, '@' | '$' | '!' | '|')) {
                 leet_words(current)
             } else {
                 Vec::new()
