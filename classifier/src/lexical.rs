@@ -445,18 +445,33 @@ fn exp(x: f64) -> f64 {
     sum * f64::from_bits(((1023 + k as i64) as u64) << 52)
 }
 
+/// Checks the shape a model may have: a power of two from 64 to 2^24 hash
+/// buckets, a window of at least 64 bytes, `min_features` from 1 to 4096.
+/// Models read from a pack are checked with it, and `distillguard fit`
+/// checks its arguments with it before fitting.
+///
+/// ```
+/// use distillguard::lexical::check_shape;
+/// assert!(check_shape(1 << 15, 2000, 16).is_ok());
+/// assert!(check_shape(1000, 2000, 16).is_err());
+/// ```
+pub fn check_shape(buckets: u32, window: u32, min_features: u32) -> Result<(), String> {
+    if !buckets.is_power_of_two() || !(64..=1 << 24).contains(&buckets) {
+        return Err(format!("{buckets} buckets: need a power of two from 64 to 2^24"));
+    }
+    if window < 64 {
+        return Err(format!("a window of {window} bytes: need at least 64"));
+    }
+    if !(1..=4096).contains(&min_features) {
+        return Err(format!("min_features {min_features}: need 1 to 4096"));
+    }
+    Ok(())
+}
+
 impl LexicalModel {
     /// Checks the shape of a model read from a pack.
     pub(crate) fn validate(&self) -> Result<(), String> {
-        if !self.buckets.is_power_of_two() || !(64..=1 << 24).contains(&self.buckets) {
-            return Err(format!("{} buckets: need a power of two from 64 to 2^24", self.buckets));
-        }
-        if self.window < 64 {
-            return Err(format!("a window of {} bytes: need at least 64", self.window));
-        }
-        if !(1..=4096).contains(&self.min_features) {
-            return Err(format!("min_features {}: need 1 to 4096", self.min_features));
-        }
+        check_shape(self.buckets, self.window, self.min_features)?;
         if self.weights.len() != self.buckets as usize * CLASSES {
             return Err(format!("{} weights for {} buckets of {CLASSES} classes", self.weights.len(), self.buckets));
         }

@@ -67,10 +67,7 @@ pub fn run(_g: &Global, a: FitArgs) -> Result<ExitCode> {
         l2: a.l2,
         seed: a.seed,
     };
-    if !params.buckets.is_power_of_two()
-        || !(64..=1 << 24).contains(&params.buckets)
-        || params.window < 64
-        || !(1..=4096).contains(&params.min_features)
+    if distillguard::lexical::check_shape(params.buckets, params.window, params.min_features).is_err()
         || !(params.step > 0.0 && params.step.is_finite())
         || !(params.l2 >= 0.0 && params.l2 < 1.0)
     {
