@@ -90,11 +90,11 @@ pub fn fuzz(root: &Path, seconds: u64) -> Result<(), String> {
             .lines()
             .filter_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
             .filter_map(|v| v.trim().parse::<u64>().ok())
-            .last()
+            .next_back()
             .or_else(|| {
                 text.lines()
                     .filter_map(|l| l.strip_prefix("Done ").and_then(|r| r.split(' ').next()?.parse().ok()))
-                    .last()
+                    .next_back()
             });
         if !status.success() {
             let saved = save_crashes(&artifacts, &fuzz_dir.join("regressions").join(target))?;
