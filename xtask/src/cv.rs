@@ -10,6 +10,9 @@
 //! - `hand`: the hand-written training files (`tests/data/probes/*.jsonl`),
 //!   five folds by file (file k of the sorted list in fold k mod 5): a writer's
 //!   round is never split, so a fold's phrasings are new to the model.
+//!
+//! Every record's outcome in its fold (tp/fp/tn/fn, score, the rules that
+//! fired) goes to `target/xtask-cv/verdicts.jsonl`, for reading the errors.
 
 use crate::{distillguard, eval, root};
 use std::path::Path;
@@ -60,6 +63,8 @@ pub fn cv(mode: &str) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (mut tp, mut fp, mut tn, mut fn_) = (0u64, 0u64, 0u64, 0u64);
+    // One line per record: how it fared in its fold, for reading the errors.
+    let mut listing = String::new();
     for k in 0..FOLDS {
         let write = |name: &str, keep: &dyn Fn(u64) -> bool| -> Result<String, String> {
             let lines: String = records.iter().filter(|(f, _)| keep(*f)).map(|(_, l)| format!("{l}\n")).collect();
@@ -85,15 +90,53 @@ pub fn cv(mode: &str) -> Result<(), String> {
         }
         let out = Command::new(distillguard())
             .current_dir(root())
-            .args(["--engine", "native", "eval", "--format", "json", "--pack"])
+            .args(["--engine", "native", "classify", "--format", "jsonl", "--pack"])
             .arg(&pack)
+            .arg("--input")
             .arg(&test)
             .output()
             .map_err(|e| format!("cannot run distillguard: {e}"))?;
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("eval output: {e}"))?;
-        let count = |key: &str| v["overall"][key].as_u64().unwrap_or(0);
-        (tp, fp, tn, fn_) = (tp + count("tp"), fp + count("fp"), tn + count("tn"), fn_ + count("fn"));
+        let verdicts = String::from_utf8_lossy(&out.stdout);
+        let tested: Vec<&String> = records.iter().filter(|(f, _)| *f == k).map(|(_, l)| l).collect();
+        if verdicts.lines().count() != tested.len() {
+            return Err(format!("classify gave {} verdicts for {} records", verdicts.lines().count(), tested.len()));
+        }
+        for (line, verdict) in tested.into_iter().zip(verdicts.lines()) {
+            let rec: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+            let v: serde_json::Value = serde_json::from_str(verdict).map_err(|e| format!("classify output: {e}"))?;
+            let truth = rec["label"] == "extraction";
+            let flagged = v["label"] == "extraction";
+            let outcome = match (truth, flagged) {
+                (true, true) => {
+                    tp += 1;
+                    "tp"
+                }
+                (false, true) => {
+                    fp += 1;
+                    "fp"
+                }
+                (false, false) => {
+                    tn += 1;
+                    "tn"
+                }
+                (true, false) => {
+                    fn_ += 1;
+                    "fn"
+                }
+            };
+            let mut rules: Vec<&str> =
+                v["evidence"].as_array().into_iter().flatten().filter_map(|e| e["rule"].as_str()).collect();
+            rules.sort_unstable();
+            rules.dedup();
+            listing.push_str(&format!(
+                "{}\n",
+                serde_json::json!({"id": rec["id"], "outcome": outcome, "fold": k, "category": rec["category"],
+                    "kind": rec["kind"], "score": v["score"], "rules": rules})
+            ));
+        }
     }
+    let verdicts = dir.join("verdicts.jsonl");
+    std::fs::write(&verdicts, listing).map_err(|e| e.to_string())?;
     let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
     let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
     println!(
@@ -105,6 +148,7 @@ pub fn cv(mode: &str) -> Result<(), String> {
         2.0 * p * r / (p + r),
         ratio(fp, fp + tn),
     );
+    println!("per record (id, outcome, fold, score, rules): {}", verdicts.display());
     Ok(())
 }
 
