@@ -1,7 +1,8 @@
 //! `cargo xtask cv [public|hand]`: how well the pack generalises to text it
 //! was not fitted on. Each fold is scored by the default pack with a model
 //! fitted on every other seen set and the other folds; prints the pooled
-//! counts. Used to choose how the model is fitted and which pack changes
+//! counts. Public records count twice in the fit, as in `cargo xtask fit`.
+//! Used to choose how the model is fitted and which pack changes
 //! hold (docs/pack-format.md, "Fitting"); the final sets play no part.
 //!
 //! - `public` (the default): the public training sets collected from
@@ -14,7 +15,7 @@
 //! Every record's outcome in its fold (tp/fp/tn/fn, score, the rules that
 //! fired) goes to `target/xtask-cv/verdicts.jsonl`, for reading the errors.
 
-use crate::{distillguard, eval, root};
+use crate::{distillguard, eval, fit, root};
 use std::path::Path;
 use std::process::Command;
 
@@ -82,7 +83,9 @@ pub fn cv(mode: &str) -> Result<(), String> {
             .arg("fit")
             .arg(&pack)
             .args(&rest)
+            .args(rest.iter().filter(|f| fit::is_public(f)))
             .arg(&train)
+            .args((mode == "public").then_some(&train))
             .output()
             .map_err(|e| format!("cannot run distillguard: {e}"))?;
         if !fit.status.success() {
