@@ -338,13 +338,30 @@ impl Pack {
         if self.fuzzy_terms.terms.is_empty() || word.len() + 1 < FUZZY_MIN_CHARS {
             return;
         }
-        let chars = if word.is_ascii() { word.len() } else { word.chars().count() };
+        let ascii = word.is_ascii();
+        let chars = if ascii { word.len() } else { word.chars().count() };
         // One edit changes the length by at most one.
         let Some(candidates) = self.fuzzy_terms.by_chars.get(chars) else { return };
-        let mut cs = word.chars();
-        let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
-        let mut rs = word.chars().rev();
-        let (z0, z1) = (rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0'));
+        let (w0, w1, z0, z1) = if ascii {
+            // At least FUZZY_MIN_CHARS - 1 bytes (checked above).
+            let b = word.as_bytes();
+            let (w0, w1, z0, z1) = (b[0], b[1], b[b.len() - 1], b[b.len() - 2]);
+            // The tests below, for every candidate at once: no candidate
+            // starts (or ends) with one of these characters in its first (or
+            // last) two places, so none passes them (most words, in one test).
+            let (first, last) = self.fuzzy_terms.masks[chars];
+            let has = |mask: u128, c: u8| mask & (1 << c) != 0;
+            if !(has(first, w0) || has(first, w1)) || !(has(last, z0) || has(last, z1)) {
+                return;
+            }
+            (char::from(w0), char::from(w1), char::from(z0), char::from(z1))
+        } else {
+            let mut cs = word.chars();
+            let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
+            let mut rs = word.chars().rev();
+            let (z0, z1) = (rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0'));
+            (w0, w1, z0, z1)
+        };
         for &i in candidates {
             let t = &self.fuzzy_terms.terms[i as usize];
             // One edit keeps one of the first two characters in one of the
@@ -375,6 +392,9 @@ pub(crate) struct FuzzyTerms {
     by_chars: Vec<Vec<u32>>,
     /// `last[i]`: the last two characters of `terms[i]`, last first.
     last: Vec<[char; 2]>,
+    /// `masks[n]`: the ASCII characters among the first two characters of
+    /// the terms in `by_chars[n]`, and among their last two, as bit sets.
+    masks: Vec<(u128, u128)>,
 }
 
 impl FuzzyTerms {
@@ -393,8 +413,17 @@ impl FuzzyTerms {
                 let mut rs = t.text.chars().rev();
                 [rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0')]
             })
+            .collect::<Vec<[char; 2]>>();
+        let bits = |cs: [char; 2]| cs.iter().filter(|c| c.is_ascii()).fold(0u128, |m, &c| m | 1 << (c as u32));
+        let masks = by_chars
+            .iter()
+            .map(|candidates| {
+                candidates
+                    .iter()
+                    .fold((0, 0), |(f, l), &i| (f | bits(terms[i as usize].first), l | bits(last[i as usize])))
+            })
             .collect();
-        FuzzyTerms { terms, by_chars, last }
+        FuzzyTerms { terms, by_chars, last, masks }
     }
 }
 
@@ -517,6 +546,51 @@ mod tests {
                 projection_tokens(&ps[0]).iter().map(|t| Token { flags: t.flags | flags::ROT13, ..*t }).collect();
             assert_eq!(projection_tokens(rot), flagged, "{text:?}");
         }
+    }
+
+    #[test]
+    fn fuzzy_lookup_finds_what_every_term_compared_finds() {
+        // Words one or two edits from the default pack's fuzzy terms, and
+        // random ones, ASCII and not: the length buckets and the first/last
+        // character masks must keep every term one edit away, in term order.
+        let pack = crate::default_pack();
+        let terms = &pack.fuzzy_terms.terms;
+        assert!(!terms.is_empty(), "the default pack has fuzzy terms");
+        let alphabet = ['a', 'e', 'o', 'p', 'r', 's', 't', 'n', 'i', 'm', 'é', 'я', '1'];
+        let mut found = 0;
+        for seed in 0..40000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut next = |n: usize| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (x >> 33) as usize % n
+            };
+            let mut word: Vec<char> = if seed % 4 == 0 {
+                (0..next(12)).map(|_| alphabet[next(alphabet.len())]).collect()
+            } else {
+                terms[next(terms.len())].text.chars().collect()
+            };
+            for _ in 0..1 + next(2) {
+                let at = next(word.len() + 1);
+                match next(4) {
+                    0 if at < word.len() => word[at] = alphabet[next(alphabet.len())],
+                    1 => word.insert(at, alphabet[next(alphabet.len())]),
+                    2 if at < word.len() => drop(word.remove(at)),
+                    _ if at + 1 < word.len() => word.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            let word: String = word.into_iter().collect();
+            let mut got = Vec::new();
+            pack.lookup_fuzzy(&word, &mut |p: &Posting| got.push(*p));
+            let want: Vec<Posting> = terms
+                .iter()
+                .filter(|t| within_one_edit(&word, &t.text))
+                .flat_map(|t| t.postings.iter().copied())
+                .collect();
+            found += usize::from(!want.is_empty());
+            assert_eq!(got, want, "{word:?}");
+        }
+        assert!(found > 5000, "many words are one edit from a term ({found})");
     }
 
     #[test]
