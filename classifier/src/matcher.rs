@@ -130,6 +130,34 @@ pub(crate) fn reversed_tokens(base: &Projection, tokens: &[Token]) -> Vec<Token>
     out
 }
 
+/// Appends to `out` the offsets of the bytes of `text` that `first` holds,
+/// in a loop of its own.
+#[inline(never)]
+fn floating_starts(first: &[bool; 256], text: &str, out: &mut Vec<u32>) {
+    out.extend(text.bytes().enumerate().filter(|&(_, b)| first[b as usize]).map(|(s, _)| s as u32));
+}
+
+/// Appends to `out` where the bytes at `starts` (ascending, each the first
+/// byte of a character of `text`) lie in `text` read backwards character by
+/// character ([`Projection::reversed`]), ascending: an ASCII byte at `p`
+/// lands at `len - 1 - p`, a character of `k` bytes from `p` at `len - p - k`.
+/// Floating terms start with whole characters, so these are the bytes of
+/// the reversed text they can start at (a test checks).
+fn mirror_starts(text: &str, starts: &[u32], out: &mut Vec<u32>) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    out.extend(starts.iter().rev().map(|&p| {
+        let p = p as usize;
+        let k = match bytes[p] {
+            0..0x80 => 1,
+            0xf0.. => 4,
+            0xe0.. => 3,
+            _ => 2,
+        };
+        (n - p - k) as u32
+    }));
+}
+
 /// One occurrence of a lexicon term (or a number token).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit {
@@ -267,6 +295,9 @@ impl Pack {
         let mut hits = Vec::with_capacity(tokens.len() / 2 + 8);
         let mut numbers = Vec::new();
         let mut starts: Vec<u32> = Vec::new();
+        let mut base_starts: Vec<u32> = Vec::new();
+        let whole_decodings =
+            projections.iter().any(|p| matches!(p.kind, ProjectionKind::Rot13 | ProjectionKind::Reversed));
         for (pi, proj) in projections.iter().enumerate() {
             let deob = proj.kind == ProjectionKind::Deobfuscated;
             // ROT13 maps letters to letters over the text's runs
@@ -362,10 +393,27 @@ impl Pack {
             // The bytes a symbol-led term can start at, found first in a
             // loop of its own: with the walks in it, its state lived on the
             // stack (11 instructions a byte instead of 5).
-            starts.clear();
-            starts.extend(
-                text.bytes().enumerate().filter(|&(_, b)| self.floating_first[b as usize]).map(|(s, _)| s as u32),
-            );
+            // ROT13 changes only ASCII letters, and no floating term starts
+            // with one (a term that starts with a word character is
+            // anchored): the text's starts. Read backwards, the text's
+            // starts mirrored. Either saves a pass over every byte.
+            match proj.kind {
+                ProjectionKind::Rot13 => {
+                    starts.clear();
+                    starts.extend_from_slice(&base_starts);
+                }
+                ProjectionKind::Reversed => {
+                    starts.clear();
+                    mirror_starts(&base.text, &base_starts, &mut starts);
+                }
+                _ => {
+                    starts.clear();
+                    floating_starts(&self.floating_first, text, &mut starts);
+                    if pi == 0 && whole_decodings {
+                        base_starts.extend_from_slice(&starts);
+                    }
+                }
+            }
             for &s in &starts {
                 let s = s as usize;
                 self.floating.walk(text.as_bytes(), s, &mut |pid, end| {
@@ -720,6 +768,39 @@ mod tests {
             let want = projection_tokens(&base.reversed());
             assert_eq!(reversed_tokens(base, &projection_tokens(base)), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn floating_starts_of_rot13_and_reversed_text_come_from_the_texts() {
+        use crate::normalize::{Normalizer, Steps};
+        let pack = crate::default_pack();
+        let first = &pack.floating_first;
+        // Every start byte begins a character and is left alone by ROT13.
+        assert!((0..=255u8)
+            .filter(|&b| first[b as usize])
+            .all(|b| !b.is_ascii_alphabetic() && !(0x80..0xc0).contains(&b)));
+        let starts_of = |t: &str| -> Vec<u32> {
+            t.bytes().enumerate().filter(|&(_, b)| first[b as usize]).map(|(s, _)| s as u32).collect()
+        };
+        let n = Normalizer::new(Steps::ALL);
+        let alphabet =
+            ["a", " ", "<", "`", "\\", "#", "{", "*", "系", "「", "—", "é", "ﬁ", "😀", "1", ",", "\n", "|", "$"];
+        let mut seen = 0;
+        for seed in 0..20000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let text: String = (0..(seed % 37) as usize)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let base = &n.project(&text)[0];
+            let mut got = Vec::new();
+            mirror_starts(&base.text, &starts_of(&base.text), &mut got);
+            assert_eq!(got, starts_of(&base.reversed().text), "{text:?}");
+            seen += got.len();
+        }
+        assert!(seen > 50_000, "the texts hold start bytes ({seen})");
     }
 
     #[test]
