@@ -542,8 +542,8 @@ impl FuzzyTerms {
         let longest = terms.iter().map(|t| t.chars).max().unwrap_or(0);
         let mut by_chars = vec![Vec::new(); if terms.is_empty() { 0 } else { longest + 2 }];
         for (i, t) in terms.iter().enumerate() {
-            for n in t.chars.saturating_sub(1)..=t.chars + 1 {
-                by_chars[n].push(i as u32);
+            for bucket in &mut by_chars[t.chars.saturating_sub(1)..=t.chars + 1] {
+                bucket.push(i as u32);
             }
         }
         let last = terms
