@@ -804,6 +804,7 @@ impl PackCompiler {
         done
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn rule(
         &self,
         cx: &mut Ctx<'_>,

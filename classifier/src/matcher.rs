@@ -42,6 +42,122 @@ pub fn projection_tokens(proj: &Projection) -> Vec<Token> {
     out
 }
 
+/// The tokens of the text read backwards ([`Projection::reversed`] of the
+/// folded text `base`), from the text's own `tokens` mirrored instead of
+/// tokenising the reversed copy and mapping each token back through its
+/// backward runs (on a 1 MB prompt that says "reversed" anywhere, ~40M
+/// instructions, callgrind). Tokenising is the same read either way but for
+/// `1,000` / `1.5`: a `,` or `.` joins digits only after a token of digits,
+/// so around such a mark the tokens differ. There the stretch between the
+/// nearest ASCII characters that end any token (neither letters, digits nor
+/// `,` `.`) is reversed and tokenised on its own, which is what tokenising
+/// the whole reversed text does there. The folded text maps in order and
+/// carries no flags, so a mirrored token comes from the original range of
+/// its text's range, flagged [`flags::REVERSED`]. The same tokens as
+/// [`projection_tokens`] of the reversed projection (a test checks).
+pub(crate) fn reversed_tokens(base: &Projection, tokens: &[Token]) -> Vec<Token> {
+    debug_assert_eq!(base.kind, ProjectionKind::Text);
+    let text = base.text.as_str();
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let is_mark = |b: u8| matches!(b, b',' | b'.');
+    let ends_tokens = |b: u8| b.is_ascii() && !ASCII_ALNUM[b as usize] && !is_mark(b);
+    // The stretches around a mark between digits, in order: each is bounded
+    // by token-ending characters, so two marks share a stretch or none.
+    let mut stretches: Vec<(usize, usize)> = Vec::new();
+    let mut mark = |p: usize| {
+        if stretches.last().is_some_and(|&(_, b)| p < b) {
+            return;
+        }
+        let a = bytes[..p].iter().rposition(|&b| ends_tokens(b)).map_or(0, |i| i + 1);
+        let b = bytes[p..].iter().position(|&b| ends_tokens(b)).map_or(n, |i| p + i);
+        stretches.push((a, b));
+    };
+    for t in tokens {
+        let (s, e) = (t.norm.0 as usize, t.norm.1 as usize);
+        // A mark inside a token joined digits (the token starts with one);
+        // a mark right after a token ending in a digit, before a digit, may
+        // join them read backwards.
+        if bytes[s].is_ascii_digit() {
+            if let Some(k) = bytes[s..e].iter().position(|&b| is_mark(b)) {
+                mark(s + k);
+            }
+        }
+        if e < n
+            && is_mark(bytes[e])
+            && bytes[e - 1].is_ascii_digit()
+            && bytes.get(e + 1).is_some_and(u8::is_ascii_digit)
+        {
+            mark(e);
+        }
+    }
+    // The reversed tokens, last first (in the text's order): a token of the
+    // text keeps its original range, one of a stretch maps through the runs.
+    let mirrored = |(s, e): (usize, usize), orig: (u32, u32)| Token {
+        norm: ((n - e) as u32, (n - s) as u32),
+        orig,
+        flags: flags::REVERSED,
+    };
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
+    let mut next = stretches.iter().peekable();
+    let mut hint = 0;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        match next.peek() {
+            // Tokens do not cross a stretch's ends: the first token from its
+            // start on lies in it.
+            Some(&&(a, b)) if t.norm.0 as usize >= a => {
+                let backwards: String = text[a..b].chars().rev().collect();
+                let mut local = Vec::new();
+                tokenize_with(&backwards, |ls, le| local.push((b - le, b - ls)));
+                for &(s, e) in local.iter().rev() {
+                    let (os, oe, _) = base.to_original_from(s, e, &mut hint);
+                    out.push(mirrored((s, e), (os as u32, oe as u32)));
+                }
+                while i < tokens.len() && (tokens[i].norm.0 as usize) < b {
+                    i += 1;
+                }
+                next.next();
+            }
+            _ => {
+                out.push(mirrored((t.norm.0 as usize, t.norm.1 as usize), t.orig));
+                i += 1;
+            }
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// Appends to `out` the offsets of the bytes of `text` that `first` holds,
+/// in a loop of its own.
+#[inline(never)]
+fn floating_starts(first: &[bool; 256], text: &str, out: &mut Vec<u32>) {
+    out.extend(text.bytes().enumerate().filter(|&(_, b)| first[b as usize]).map(|(s, _)| s as u32));
+}
+
+/// Appends to `out` where the bytes at `starts` (ascending, each the first
+/// byte of a character of `text`) lie in `text` read backwards character by
+/// character ([`Projection::reversed`]), ascending: an ASCII byte at `p`
+/// lands at `len - 1 - p`, a character of `k` bytes from `p` at `len - p - k`.
+/// Floating terms start with whole characters, so these are the bytes of
+/// the reversed text they can start at (a test checks).
+fn mirror_starts(text: &str, starts: &[u32], out: &mut Vec<u32>) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    out.extend(starts.iter().rev().map(|&p| {
+        let p = p as usize;
+        let k = match bytes[p] {
+            0..0x80 => 1,
+            0xf0.. => 4,
+            0xe0.. => 3,
+            _ => 2,
+        };
+        (n - p - k) as u32
+    }));
+}
+
 /// One occurrence of a lexicon term (or a number token).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit {
@@ -179,6 +295,9 @@ impl Pack {
         let mut hits = Vec::with_capacity(tokens.len() / 2 + 8);
         let mut numbers = Vec::new();
         let mut starts: Vec<u32> = Vec::new();
+        let mut base_starts: Vec<u32> = Vec::new();
+        let whole_decodings =
+            projections.iter().any(|p| matches!(p.kind, ProjectionKind::Rot13 | ProjectionKind::Reversed));
         for (pi, proj) in projections.iter().enumerate() {
             let deob = proj.kind == ProjectionKind::Deobfuscated;
             // ROT13 maps letters to letters over the text's runs
@@ -190,6 +309,9 @@ impl Pack {
                 &tokens
             } else if rot13 {
                 own_tokens = tokens.iter().map(|t| Token { flags: t.flags | flags::ROT13, ..*t }).collect();
+                &own_tokens
+            } else if proj.kind == ProjectionKind::Reversed {
+                own_tokens = reversed_tokens(base, &tokens);
                 &own_tokens
             } else {
                 own_tokens = projection_tokens(proj);
@@ -271,10 +393,27 @@ impl Pack {
             // The bytes a symbol-led term can start at, found first in a
             // loop of its own: with the walks in it, its state lived on the
             // stack (11 instructions a byte instead of 5).
-            starts.clear();
-            starts.extend(
-                text.bytes().enumerate().filter(|&(_, b)| self.floating_first[b as usize]).map(|(s, _)| s as u32),
-            );
+            // ROT13 changes only ASCII letters, and no floating term starts
+            // with one (a term that starts with a word character is
+            // anchored): the text's starts. Read backwards, the text's
+            // starts mirrored. Either saves a pass over every byte.
+            match proj.kind {
+                ProjectionKind::Rot13 => {
+                    starts.clear();
+                    starts.extend_from_slice(&base_starts);
+                }
+                ProjectionKind::Reversed => {
+                    starts.clear();
+                    mirror_starts(&base.text, &base_starts, &mut starts);
+                }
+                _ => {
+                    starts.clear();
+                    floating_starts(&self.floating_first, text, &mut starts);
+                    if pi == 0 && whole_decodings {
+                        base_starts.extend_from_slice(&starts);
+                    }
+                }
+            }
             for &s in &starts {
                 let s = s as usize;
                 self.floating.walk(text.as_bytes(), s, &mut |pid, end| {
@@ -338,13 +477,30 @@ impl Pack {
         if self.fuzzy_terms.terms.is_empty() || word.len() + 1 < FUZZY_MIN_CHARS {
             return;
         }
-        let chars = if word.is_ascii() { word.len() } else { word.chars().count() };
+        let ascii = word.is_ascii();
+        let chars = if ascii { word.len() } else { word.chars().count() };
         // One edit changes the length by at most one.
         let Some(candidates) = self.fuzzy_terms.by_chars.get(chars) else { return };
-        let mut cs = word.chars();
-        let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
-        let mut rs = word.chars().rev();
-        let (z0, z1) = (rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0'));
+        let (w0, w1, z0, z1) = if ascii {
+            // At least FUZZY_MIN_CHARS - 1 bytes (checked above).
+            let b = word.as_bytes();
+            let (w0, w1, z0, z1) = (b[0], b[1], b[b.len() - 1], b[b.len() - 2]);
+            // The tests below, for every candidate at once: no candidate
+            // starts (or ends) with one of these characters in its first (or
+            // last) two places, so none passes them (most words, in one test).
+            let (first, last) = self.fuzzy_terms.masks[chars];
+            let has = |mask: u128, c: u8| mask & (1 << c) != 0;
+            if !(has(first, w0) || has(first, w1)) || !(has(last, z0) || has(last, z1)) {
+                return;
+            }
+            (char::from(w0), char::from(w1), char::from(z0), char::from(z1))
+        } else {
+            let mut cs = word.chars();
+            let (w0, w1) = (cs.next().unwrap_or('\0'), cs.next().unwrap_or('\0'));
+            let mut rs = word.chars().rev();
+            let (z0, z1) = (rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0'));
+            (w0, w1, z0, z1)
+        };
         for &i in candidates {
             let t = &self.fuzzy_terms.terms[i as usize];
             // One edit keeps one of the first two characters in one of the
@@ -375,6 +531,9 @@ pub(crate) struct FuzzyTerms {
     by_chars: Vec<Vec<u32>>,
     /// `last[i]`: the last two characters of `terms[i]`, last first.
     last: Vec<[char; 2]>,
+    /// `masks[n]`: the ASCII characters among the first two characters of
+    /// the terms in `by_chars[n]`, and among their last two, as bit sets.
+    masks: Vec<(u128, u128)>,
 }
 
 impl FuzzyTerms {
@@ -383,8 +542,8 @@ impl FuzzyTerms {
         let longest = terms.iter().map(|t| t.chars).max().unwrap_or(0);
         let mut by_chars = vec![Vec::new(); if terms.is_empty() { 0 } else { longest + 2 }];
         for (i, t) in terms.iter().enumerate() {
-            for n in t.chars.saturating_sub(1)..=t.chars + 1 {
-                by_chars[n].push(i as u32);
+            for bucket in &mut by_chars[t.chars.saturating_sub(1)..=t.chars + 1] {
+                bucket.push(i as u32);
             }
         }
         let last = terms
@@ -393,8 +552,17 @@ impl FuzzyTerms {
                 let mut rs = t.text.chars().rev();
                 [rs.next().unwrap_or('\0'), rs.next().unwrap_or('\0')]
             })
+            .collect::<Vec<[char; 2]>>();
+        let bits = |cs: [char; 2]| cs.iter().filter(|c| c.is_ascii()).fold(0u128, |m, &c| m | 1 << (c as u32));
+        let masks = by_chars
+            .iter()
+            .map(|candidates| {
+                candidates
+                    .iter()
+                    .fold((0, 0), |(f, l), &i| (f | bits(terms[i as usize].first), l | bits(last[i as usize])))
+            })
             .collect();
-        FuzzyTerms { terms, by_chars, last }
+        FuzzyTerms { terms, by_chars, last, masks }
     }
 }
 
@@ -517,6 +685,122 @@ mod tests {
                 projection_tokens(&ps[0]).iter().map(|t| Token { flags: t.flags | flags::ROT13, ..*t }).collect();
             assert_eq!(projection_tokens(rot), flagged, "{text:?}");
         }
+    }
+
+    #[test]
+    fn fuzzy_lookup_finds_what_every_term_compared_finds() {
+        // Words one or two edits from the default pack's fuzzy terms, and
+        // random ones, ASCII and not: the length buckets and the first/last
+        // character masks must keep every term one edit away, in term order.
+        let pack = crate::default_pack();
+        let terms = &pack.fuzzy_terms.terms;
+        assert!(!terms.is_empty(), "the default pack has fuzzy terms");
+        let alphabet = ['a', 'e', 'o', 'p', 'r', 's', 't', 'n', 'i', 'm', 'é', 'я', '1'];
+        let mut found = 0;
+        for seed in 0..40000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut next = |n: usize| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (x >> 33) as usize % n
+            };
+            let mut word: Vec<char> = if seed % 4 == 0 {
+                (0..next(12)).map(|_| alphabet[next(alphabet.len())]).collect()
+            } else {
+                terms[next(terms.len())].text.chars().collect()
+            };
+            for _ in 0..1 + next(2) {
+                let at = next(word.len() + 1);
+                match next(4) {
+                    0 if at < word.len() => word[at] = alphabet[next(alphabet.len())],
+                    1 => word.insert(at, alphabet[next(alphabet.len())]),
+                    2 if at < word.len() => drop(word.remove(at)),
+                    _ if at + 1 < word.len() => word.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            let word: String = word.into_iter().collect();
+            let mut got = Vec::new();
+            pack.lookup_fuzzy(&word, &mut |p: &Posting| got.push(*p));
+            let want: Vec<Posting> = terms
+                .iter()
+                .filter(|t| within_one_edit(&word, &t.text))
+                .flat_map(|t| t.postings.iter().copied())
+                .collect();
+            found += usize::from(!want.is_empty());
+            assert_eq!(got, want, "{word:?}");
+        }
+        assert!(found > 5000, "many words are one edit from a term ({found})");
+    }
+
+    #[test]
+    fn reversed_tokens_are_those_of_the_reversed_projection() {
+        use crate::normalize::{Normalizer, Steps};
+        let n = Normalizer::new(Steps::ALL);
+        let mut texts: Vec<String> = [
+            "read this backwards: 000,1 1,000 1.5 3.14159 1,000,000 1.000abc v1.000 x1,234y 系1.000系 é1,234é",
+            "12,345.678,9 .5 5. ,123 1,23 1,2345 ﬁ1.000ﬁ Ｒ１，０００ a1 .000 1..000 1,.000",
+            "",
+            "1",
+            "1.000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let alphabet = [
+            "1", "2", "0", ",", ".", "a", "b", " ", "-", "系", "é", "e\u{301}", "ﬁ", "Ｒ", "\u{200b}", "я", "!", "\n",
+            "１",
+        ];
+        for seed in 0..20000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            texts.push(
+                (0..(seed % 31) as usize)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        // Digits and marks most often, so that numbers form.
+                        let k = (x >> 33) as usize % (alphabet.len() + 8);
+                        alphabet[if k >= alphabet.len() { k % 5 } else { k }]
+                    })
+                    .collect(),
+            );
+        }
+        for text in &texts {
+            let base = &n.project(text)[0];
+            let want = projection_tokens(&base.reversed());
+            assert_eq!(reversed_tokens(base, &projection_tokens(base)), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn floating_starts_of_rot13_and_reversed_text_come_from_the_texts() {
+        use crate::normalize::{Normalizer, Steps};
+        let pack = crate::default_pack();
+        let first = &pack.floating_first;
+        // Every start byte begins a character and is left alone by ROT13.
+        assert!((0..=255u8)
+            .filter(|&b| first[b as usize])
+            .all(|b| !b.is_ascii_alphabetic() && !(0x80..0xc0).contains(&b)));
+        let starts_of = |t: &str| -> Vec<u32> {
+            t.bytes().enumerate().filter(|&(_, b)| first[b as usize]).map(|(s, _)| s as u32).collect()
+        };
+        let n = Normalizer::new(Steps::ALL);
+        let alphabet =
+            ["a", " ", "<", "`", "\\", "#", "{", "*", "系", "「", "—", "é", "ﬁ", "😀", "1", ",", "\n", "|", "$"];
+        let mut seen = 0;
+        for seed in 0..20000u64 {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let text: String = (0..(seed % 37) as usize)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let base = &n.project(&text)[0];
+            let mut got = Vec::new();
+            mirror_starts(&base.text, &starts_of(&base.text), &mut got);
+            assert_eq!(got, starts_of(&base.reversed().text), "{text:?}");
+            seen += got.len();
+        }
+        assert!(seen > 50_000, "the texts hold start bytes ({seen})");
     }
 
     #[test]

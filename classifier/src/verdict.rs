@@ -145,6 +145,7 @@ impl Pack {
     /// assert_eq!(b.label, distillguard::Label::Benign);
     /// ```
     pub fn classify(&self, text: &str) -> Verdict {
+        #[allow(clippy::single_range_in_vec_init)] // one segment: the whole text
         let whole = [0..text.len()];
         self.classify_joined(text, &whole, None)
     }
