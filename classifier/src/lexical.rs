@@ -909,7 +909,7 @@ mod tests {
         assert_eq!(s.category, Category::SystemPromptLeak);
         assert_eq!(m.evidence_words(&s), vec![(3, 7)]);
         // In a segment where system_prompt_leak does not count, it is no extraction.
-        let not_leak = 0xff & !(1 << leak);
+        let not_leak = !(1u8 << leak);
         let s = m.score("do leak it", &[(0, not_leak)]);
         assert!(s.extraction < 0.1, "{s:?}");
         // In its own segment after one where it does not count, it is found again.

@@ -50,6 +50,8 @@ pub mod normalize;
 mod pack;
 pub mod segment;
 mod term_table;
+#[cfg(test)]
+mod testing;
 mod trie;
 mod verdict;
 

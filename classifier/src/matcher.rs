@@ -698,11 +698,8 @@ mod tests {
         let alphabet = ['a', 'e', 'o', 'p', 'r', 's', 't', 'n', 'i', 'm', 'é', 'я', '1'];
         let mut found = 0;
         for seed in 0..40000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let mut next = |n: usize| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                (x >> 33) as usize % n
-            };
+            let mut rng = crate::testing::Lcg::new(seed);
+            let mut next = |n: usize| rng.below(n);
             let mut word: Vec<char> = if seed % 4 == 0 {
                 (0..next(12)).map(|_| alphabet[next(alphabet.len())]).collect()
             } else {
@@ -751,13 +748,12 @@ mod tests {
             "１",
         ];
         for seed in 0..20000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut rng = crate::testing::Lcg::new(seed);
             texts.push(
                 (0..(seed % 31) as usize)
                     .map(|_| {
-                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                         // Digits and marks most often, so that numbers form.
-                        let k = (x >> 33) as usize % (alphabet.len() + 8);
+                        let k = rng.below(alphabet.len() + 8);
                         alphabet[if k >= alphabet.len() { k % 5 } else { k }]
                     })
                     .collect(),
@@ -787,13 +783,7 @@ mod tests {
             ["a", " ", "<", "`", "\\", "#", "{", "*", "系", "「", "—", "é", "ﬁ", "😀", "1", ",", "\n", "|", "$"];
         let mut seen = 0;
         for seed in 0..20000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let text: String = (0..(seed % 37) as usize)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    alphabet[(x >> 33) as usize % alphabet.len()]
-                })
-                .collect();
+            let text: String = crate::testing::random_seq(seed, &alphabet, 37).concat();
             let base = &n.project(&text)[0];
             let mut got = Vec::new();
             mirror_starts(&base.text, &starts_of(&base.text), &mut got);

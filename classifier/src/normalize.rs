@@ -2053,13 +2053,13 @@ mod tests {
         let alphabet = ['a', 'b', '1', ' ', '.', '-', '·', '|', 'я', '系', '\u{301}', 'é', '*', 'ο', ','];
         let mut joined = 0;
         for seed in 0..20000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut rng = crate::testing::Lcg::new(seed);
             let mut at = 0u32;
             let chars: Vec<PChar> = (0..(seed % 29) as usize)
                 .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let x = rng.next_u64();
                     // Now and then a gap in the origins (a dropped character).
-                    at += 1 + u32::from((x >> 20) % 7 == 0);
+                    at += 1 + u32::from((x >> 20).is_multiple_of(7));
                     let ch = alphabet[(x >> 33) as usize % alphabet.len()];
                     PChar { ch, orig_start: at, orig_end: at + 1, flags: 0 }
                 })
@@ -2111,13 +2111,7 @@ mod tests {
         let alphabet = ['a', 'b', '1', ' ', '.', '_', 'я', 'а', 'ѕ', 'ο', '系', '\u{301}', 'é', 'ж', 'ı'];
         let mut found = 0;
         for seed in 0..20000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let chars: Vec<char> = (0..(seed % 29) as usize)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    alphabet[(x >> 33) as usize % alphabet.len()]
-                })
-                .collect();
+            let chars: Vec<char> = crate::testing::random_seq(seed, &alphabet, 29);
             let want = without(&chars);
             found += want.len();
             assert_eq!(confusable_words(&chars), want, "{chars:?}");
@@ -2157,13 +2151,7 @@ mod tests {
         let alphabet = ['a', 'b', '1', ' ', '.', '-', '·', '|', 'я', '系', '\u{301}', 'é', '*', 'ο'];
         let mut found = 0;
         for seed in 0..20000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let chars: Vec<char> = (0..(seed % 29) as usize)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    alphabet[(x >> 33) as usize % alphabet.len()]
-                })
-                .collect();
+            let chars: Vec<char> = crate::testing::random_seq(seed, &alphabet, 29);
             let want = by_position(&chars);
             found += usize::from(want);
             assert_eq!(has_spelled_run(&chars), want, "{chars:?}");
@@ -2198,13 +2186,7 @@ mod tests {
         }
         let alphabet = ['a', 'b', '1', ' ', '.', '-', 'я', '系', '\u{301}', 'é', '*'];
         for seed in 0..3000u64 {
-            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let text: String = (0..(seed % 23) as usize)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    alphabet[(x >> 33) as usize % alphabet.len()]
-                })
-                .collect();
+            let text: String = crate::testing::random_seq(seed, &alphabet, 23).into_iter().collect();
             let chars: Vec<PChar> = text.chars().map(|ch| PChar { ch, orig_start: 0, orig_end: 0, flags: 0 }).collect();
             assert_eq!(spelled_runs(&chars), by_position(&chars), "{text:?}");
             if text.is_ascii() {

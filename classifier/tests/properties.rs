@@ -113,10 +113,8 @@ fn fragment() -> impl Strategy<Value = String> {
         1 => (vocab(), prop::collection::vec(prop::sample::select(MARKS), 1..4)).prop_map(|(w, m)| {
             w.chars().flat_map(|c| std::iter::once(c).chain(m.iter().copied())).collect()
         }),
-        1 => prop::collection::vec(vocab(), 3..8).prop_map(|ws| {
-            let s = base64::engine::general_purpose::STANDARD.encode(ws.join(" "));
-            s
-        }),
+        1 => prop::collection::vec(vocab(), 3..8)
+            .prop_map(|ws| base64::engine::general_purpose::STANDARD.encode(ws.join(" "))),
         1 => "[A-Za-z0-9+/]{20,40}={0,2}",
     ]
 }
