@@ -63,7 +63,7 @@ pub fn cv(mode: &str) -> Result<(), String> {
     let dir = root().join("target/xtask-cv");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let (mut tp, mut fp, mut tn, mut fn_) = (0u64, 0u64, 0u64, 0u64);
+    let mut counts = [0u64; 4];
     // One line per record: how it fared in its fold, for reading the errors.
     let mut listing = String::new();
     for k in 0..FOLDS {
@@ -109,24 +109,14 @@ pub fn cv(mode: &str) -> Result<(), String> {
             let v: serde_json::Value = serde_json::from_str(verdict).map_err(|e| format!("classify output: {e}"))?;
             let truth = rec["label"] == "extraction";
             let flagged = v["label"] == "extraction";
-            let outcome = match (truth, flagged) {
-                (true, true) => {
-                    tp += 1;
-                    "tp"
-                }
-                (false, true) => {
-                    fp += 1;
-                    "fp"
-                }
-                (false, false) => {
-                    tn += 1;
-                    "tn"
-                }
-                (true, false) => {
-                    fn_ += 1;
-                    "fn"
-                }
+            // tp, fp, tn, fn: the index into `counts` and the listing's name.
+            let (i, outcome) = match (truth, flagged) {
+                (true, true) => (0, "tp"),
+                (false, true) => (1, "fp"),
+                (false, false) => (2, "tn"),
+                (true, false) => (3, "fn"),
             };
+            counts[i] += 1;
             let mut rules: Vec<&str> =
                 v["evidence"].as_array().into_iter().flatten().filter_map(|e| e["rule"].as_str()).collect();
             rules.sort_unstable();
@@ -140,6 +130,7 @@ pub fn cv(mode: &str) -> Result<(), String> {
     }
     let verdicts = dir.join("verdicts.jsonl");
     std::fs::write(&verdicts, listing).map_err(|e| e.to_string())?;
+    let [tp, fp, tn, fn_] = counts;
     let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
     let (p, r) = (ratio(tp, tp + fp), ratio(tp, tp + fn_));
     println!(
