@@ -7,7 +7,7 @@
 //! twice, so each of their records counts twice: they are the traffic the
 //! pack meets, and six times fewer than the hand-written ones. Cross-
 //! validation by repository chose it (`cargo xtask cv`: 998 records, false
-//! alarms 73 -> 62, detections 438 -> 434; notes/generalisation.md).
+//! alarms 73 -> 65, detections 438 -> 437; notes/generalisation.md).
 
 use crate::{distillguard, eval, root};
 use std::process::Command;
