@@ -1472,21 +1472,21 @@ fn confusable_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
             continue;
         }
         let start = i;
-        let (mut has_latin, mut all_confusable, mut has_confusable) = (false, true, false);
+        let mut word = ConfusableWord::new();
         while i < chars.len() {
             let c = chars[i].ch();
             if c.is_ascii() {
                 // ASCII: a letter is Latin, a digit neither Latin nor a
                 // letter, and neither is a lookalike (the same answers as
-                // below without a call per character).
+                // `ConfusableWord::read` without a call per character).
                 if !c.is_ascii_alphanumeric() {
                     break;
                 }
                 let is_latin = c.is_ascii_alphabetic();
                 latin += usize::from(is_latin);
-                if all_confusable {
-                    has_latin |= is_latin;
-                    all_confusable = is_latin;
+                if word.all_confusable {
+                    word.has_latin |= is_latin;
+                    word.all_confusable = is_latin;
                 }
                 i += 1;
                 continue;
@@ -1494,26 +1494,46 @@ fn confusable_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
             if !is_word_char(c) {
                 break;
             }
-            let is_latin = is_latin_letter(c);
-            if is_latin {
-                latin += 1;
-            } else if is_alpha(c) {
-                other += 1;
-            }
-            if all_confusable {
-                let lookalike = confusable(c).is_some();
-                has_latin |= is_latin;
-                has_confusable |= lookalike;
-                all_confusable = is_latin || lookalike;
-            }
+            word.read(c, &mut latin, &mut other);
             i += 1;
         }
-        if has_confusable && all_confusable {
-            candidates.push((start..i, has_latin));
+        if word.has_confusable && word.all_confusable {
+            candidates.push((start..i, word.has_latin));
         }
     }
     let mostly_latin = latin > other;
     candidates.into_iter().filter(|(_, has_latin)| *has_latin || mostly_latin).map(|(r, _)| r).collect()
+}
+
+/// What [`confusable_words`] knows of the word it is reading.
+struct ConfusableWord {
+    has_latin: bool,
+    /// Every character so far is Latin or a lookalike.
+    all_confusable: bool,
+    has_confusable: bool,
+}
+
+impl ConfusableWord {
+    fn new() -> ConfusableWord {
+        ConfusableWord { has_latin: false, all_confusable: true, has_confusable: false }
+    }
+
+    /// Reads the word character `c`, counting it in the text's `latin` or
+    /// `other` letters.
+    fn read(&mut self, c: char, latin: &mut usize, other: &mut usize) {
+        let is_latin = is_latin_letter(c);
+        if is_latin {
+            *latin += 1;
+        } else if is_alpha(c) {
+            *other += 1;
+        }
+        if self.all_confusable {
+            let lookalike = confusable(c).is_some();
+            self.has_latin |= is_latin;
+            self.has_confusable |= lookalike;
+            self.all_confusable = is_latin || lookalike;
+        }
+    }
 }
 
 /// A character of a sequence the deobfuscation detectors read: a
@@ -1745,7 +1765,6 @@ fn ascii_spelled_run<T: Ch>(chars: &[T]) -> bool {
 /// run, so each character is classified once instead of three times (the
 /// same answers as testing every letter's neighbours, a test checks).
 fn has_spelled_run<T: Ch>(chars: &[T]) -> bool {
-    let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
     let mut run = 0;
     let mut last_single: Option<usize> = None;
     let n = chars.len();
@@ -1781,7 +1800,7 @@ fn has_spelled_run<T: Ch>(chars: &[T]) -> bool {
             continue;
         }
         run = match last_single {
-            Some(j) if j + 2 == at && is_sep(chars[at - 1].ch()) => run + 1,
+            Some(j) if j + 2 == at && is_spelled_sep(chars[at - 1].ch()) => run + 1,
             _ => 1,
         };
         if run >= 3 {
@@ -1795,13 +1814,6 @@ fn has_spelled_run<T: Ch>(chars: &[T]) -> bool {
 /// Joins runs of at least three single letters separated by one and the same
 /// separator (`s y s t e m`, `s.y.s.t.e.m`, `s*y*s*t*e*m`).
 fn join_spelled(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
-    let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
-    let single = |i: usize| {
-        is_alnum(chars[i].ch)
-            && !is_unspaced_script(chars[i].ch)
-            && (i == 0 || !is_word_char(chars[i - 1].ch))
-            && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
-    };
     let mut out = Vec::with_capacity(chars.len());
     let mut changed = false;
     let mut i = 0;
@@ -1817,41 +1829,60 @@ fn join_spelled(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
             out.extend_from_slice(&chars[start..i]);
             continue;
         }
-        if !single(i) {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        // Collect letter (sep letter)* with one fixed separator.
-        let mut letters = vec![i];
-        let mut sep: Option<char> = None;
-        let mut j = i + 1;
-        // A separator followed by more (collapsed) whitespace ends the word:
-        // "s y s t e m  p r o m p t" is two words.
-        while j + 1 < chars.len()
-            && is_sep(chars[j].ch)
-            && sep.is_none_or(|s| s == chars[j].ch)
-            && single(j + 1)
-            && chars[j + 1].orig_start == chars[j].orig_end
-        {
-            sep = Some(chars[j].ch);
-            letters.push(j + 1);
-            j += 2;
-        }
-        if letters.len() >= 3 {
-            for &k in &letters {
-                let mut c = chars[k];
-                c.flags |= flags::DESPACE;
-                out.push(c);
-            }
-            changed = true;
-            i = letters[letters.len() - 1] + 1;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
+        let (next, joined) = join_spelled_at(&chars, i, &mut out);
+        changed |= joined;
+        i = next;
     }
     (out, changed)
+}
+
+/// The separators of spelled-out letters (`s y s`, `s.y.s`, `s*y*s`).
+fn is_spelled_sep(c: char) -> bool {
+    matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~')
+}
+
+/// `chars[i]` is a letter or digit standing alone (no word character beside it).
+fn is_single(chars: &[PChar], i: usize) -> bool {
+    is_alnum(chars[i].ch)
+        && !is_unspaced_script(chars[i].ch)
+        && (i == 0 || !is_word_char(chars[i - 1].ch))
+        && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
+}
+
+/// At `chars[i]`: pushes the run of at least three single letters with one
+/// and the same separator that starts there, joined, or else `chars[i]`
+/// alone. Returns where to go on and whether it joined a run.
+fn join_spelled_at(chars: &[PChar], i: usize, out: &mut Vec<PChar>) -> (usize, bool) {
+    if !is_single(chars, i) {
+        out.push(chars[i]);
+        return (i + 1, false);
+    }
+    // Collect letter (sep letter)* with one fixed separator.
+    let mut letters = vec![i];
+    let mut sep: Option<char> = None;
+    let mut j = i + 1;
+    // A separator followed by more (collapsed) whitespace ends the word:
+    // "s y s t e m  p r o m p t" is two words.
+    while j + 1 < chars.len()
+        && is_spelled_sep(chars[j].ch)
+        && sep.is_none_or(|s| s == chars[j].ch)
+        && is_single(chars, j + 1)
+        && chars[j + 1].orig_start == chars[j].orig_end
+    {
+        sep = Some(chars[j].ch);
+        letters.push(j + 1);
+        j += 2;
+    }
+    if letters.len() < 3 {
+        out.push(chars[i]);
+        return (i + 1, false);
+    }
+    for &k in &letters {
+        let mut c = chars[k];
+        c.flags |= flags::DESPACE;
+        out.push(c);
+    }
+    (letters[letters.len() - 1] + 1, true)
 }
 
 #[cfg(test)]
@@ -2003,50 +2034,13 @@ mod tests {
     fn join_spelled_word_by_word_is_join_spelled_by_character() {
         // join_spelled as it was before it copied longer words whole.
         fn join_spelled_by_character(chars: Vec<PChar>) -> (Vec<PChar>, bool) {
-            let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
-            let single = |i: usize| {
-                is_alnum(chars[i].ch)
-                    && !is_unspaced_script(chars[i].ch)
-                    && (i == 0 || !is_word_char(chars[i - 1].ch))
-                    && (i + 1 >= chars.len() || !is_word_char(chars[i + 1].ch))
-            };
             let mut out = Vec::with_capacity(chars.len());
             let mut changed = false;
             let mut i = 0;
             while i < chars.len() {
-                if !single(i) {
-                    out.push(chars[i]);
-                    i += 1;
-                    continue;
-                }
-                // Collect letter (sep letter)* with one fixed separator.
-                let mut letters = vec![i];
-                let mut sep: Option<char> = None;
-                let mut j = i + 1;
-                // A separator followed by more (collapsed) whitespace ends the word:
-                // "s y s t e m  p r o m p t" is two words.
-                while j + 1 < chars.len()
-                    && is_sep(chars[j].ch)
-                    && sep.is_none_or(|s| s == chars[j].ch)
-                    && single(j + 1)
-                    && chars[j + 1].orig_start == chars[j].orig_end
-                {
-                    sep = Some(chars[j].ch);
-                    letters.push(j + 1);
-                    j += 2;
-                }
-                if letters.len() >= 3 {
-                    for &k in &letters {
-                        let mut c = chars[k];
-                        c.flags |= flags::DESPACE;
-                        out.push(c);
-                    }
-                    changed = true;
-                    i = letters[letters.len() - 1] + 1;
-                } else {
-                    out.push(chars[i]);
-                    i += 1;
-                }
+                let (next, joined) = join_spelled_at(&chars, i, &mut out);
+                changed |= joined;
+                i = next;
             }
             (out, changed)
         }
@@ -2073,7 +2067,8 @@ mod tests {
 
     #[test]
     fn confusable_words_with_the_ascii_shortcut_are_those_without_it() {
-        // As confusable_words read every character before its ASCII shortcut.
+        // As confusable_words read every character before its ASCII shortcut
+        // (ConfusableWord::read for ASCII too).
         fn without(chars: &[char]) -> Vec<std::ops::Range<usize>> {
             let (mut latin, mut other) = (0usize, 0usize);
             let mut candidates = Vec::new();
@@ -2084,25 +2079,13 @@ mod tests {
                     continue;
                 }
                 let start = i;
-                let (mut has_latin, mut all_confusable, mut has_confusable) = (false, true, false);
+                let mut word = ConfusableWord::new();
                 while i < chars.len() && is_word_char(chars[i]) {
-                    let c = chars[i];
-                    let is_latin = is_latin_letter(c);
-                    if is_latin {
-                        latin += 1;
-                    } else if is_alpha(c) {
-                        other += 1;
-                    }
-                    if all_confusable {
-                        let lookalike = confusable(c).is_some();
-                        has_latin |= is_latin;
-                        has_confusable |= lookalike;
-                        all_confusable = is_latin || lookalike;
-                    }
+                    word.read(chars[i], &mut latin, &mut other);
                     i += 1;
                 }
-                if has_confusable && all_confusable {
-                    candidates.push((start..i, has_latin));
+                if word.has_confusable && word.all_confusable {
+                    candidates.push((start..i, word.has_latin));
                 }
             }
             let mostly_latin = latin > other;
@@ -2124,7 +2107,6 @@ mod tests {
         // Every letter's neighbours tested, as has_spelled_run did before
         // it went word by word.
         fn by_position(chars: &[char]) -> bool {
-            let is_sep = |c: char| matches!(c, ' ' | '.' | '*' | '/' | '+' | '·' | ',' | '|' | '~');
             let (mut run, mut last_single) = (0, None::<usize>);
             for i in 0..chars.len() {
                 if !is_alnum(chars[i]) {
@@ -2138,7 +2120,7 @@ mod tests {
                     continue;
                 }
                 run = match last_single {
-                    Some(j) if j + 2 == i && is_sep(chars[i - 1]) => run + 1,
+                    Some(j) if j + 2 == i && is_spelled_sep(chars[i - 1]) => run + 1,
                     _ => 1,
                 };
                 if run >= 3 {
