@@ -268,7 +268,14 @@ fn separates_digits(text: &str, start: Option<usize>, at: usize) -> bool {
 }
 
 /// The value of a number token (`20`, `1,000`, `10k`, `2m`), if it is one.
+/// Korean writes the counter against the digits (`70개`, `50문제`: 70
+/// items, 50 questions): digits followed only by Hangul syllables are the
+/// number of those digits.
 pub fn number_value(token: &str) -> Option<u64> {
+    let token = match token.find(|c: char| !(c.is_ascii_digit() || c == ',')) {
+        Some(i) if i > 0 && token[i..].chars().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)) => &token[..i],
+        _ => token,
+    };
     let (digits, mult) = match token.as_bytes().last()? {
         b'k' => (&token[..token.len() - 1], 1_000),
         b'm' => (&token[..token.len() - 1], 1_000_000),
@@ -798,6 +805,10 @@ mod tests {
         assert_eq!(number_value("20"), Some(20));
         assert_eq!(number_value("1,000"), Some(1000));
         assert_eq!(number_value("10k"), Some(10_000));
+        assert_eq!(number_value("70개"), Some(70));
+        assert_eq!(number_value("1,000문제"), Some(1000));
+        assert_eq!(number_value("개"), None);
+        assert_eq!(number_value("70개a"), None);
         assert_eq!(number_value("k"), None);
         assert_eq!(number_value("abc"), None);
         assert_eq!(number_value("99999999999999999999999"), None);
