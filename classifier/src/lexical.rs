@@ -233,13 +233,14 @@ pub struct LexicalScore {
     /// word's start to its last word's end).
     pub window: (usize, usize),
     /// The words of that window read as it was scored (a word read again
-    /// is skipped), with their spans in the scored text and, per class, what
-    /// their n-grams not read before in the window weigh: what
-    /// [`LexicalModel::evidence_words`] ranks.
-    words: Vec<WordWeights>,
+    /// is skipped), from which [`WordMarks::weights`] gives their spans in
+    /// the scored text and, per class, what their n-grams not read before in
+    /// the window weigh: what [`LexicalModel::evidence_words`] ranks.
+    words: WordMarks,
 }
 
 /// A word's span and, per class, the weight of its n-grams new to its window.
+#[cfg(test)]
 type WordWeights = ((usize, usize), [i32; CLASSES]);
 
 /// Calls `f(window, bucket, word_start, word_end)` for every n-gram of
@@ -295,11 +296,33 @@ fn for_each_word(text: &[u8], window: usize, breaks: &[usize], mut f: impl FnMut
             words.clear();
         }
         let start = i;
-        i = text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n);
+        i = word_end(text, i);
         if !words.repeats(text, start, i) {
             f(win, start, i);
         }
     }
+}
+
+/// The first ASCII whitespace in `text` at or after `i`, or the text's
+/// length: eight bytes at a time, as a word is read (one step for most
+/// words, instead of one per byte). A byte below `0x21` in the eight, the
+/// first of which the borrow trick flags exactly, is where whitespace may
+/// be; the rest are checked one by one from there.
+#[inline(always)]
+fn word_end(text: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(eight) = text.get(i..i + 8) {
+        let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        let low = x.wrapping_sub(0x21 * ONES) & !x & (0x80 * ONES);
+        if low != 0 {
+            let first = (low.trailing_zeros() / 8) as usize;
+            if let Some(k) = eight[first..].iter().position(u8::is_ascii_whitespace) {
+                return i + first + k;
+            }
+        }
+        i += 8;
+    }
+    text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n)
 }
 
 /// Calls `f(bucket)` for each n-gram of `word` (not empty) read with a space
@@ -510,8 +533,8 @@ impl LexicalModel {
         let bytes = text.as_bytes();
         let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
         let mut best: Option<((usize, usize), f64, usize)> = None;
-        let mut best_words: Vec<WordWeights> = Vec::new();
-        self.windows(bytes, self.window as usize, &breaks, |(sums, distinct, first, last), words| {
+        let mut best_words = WordMarks::default();
+        self.windows(bytes, self.window as usize, &breaks, |(sums, distinct, first, last), words: &mut WordMarks| {
             let allowed = match segments.partition_point(|s| s.0 <= first) {
                 0 => segments.first().map_or(u8::MAX, |s| s.1),
                 i => segments[i - 1].1,
@@ -530,13 +553,18 @@ impl LexicalModel {
             if let Some(c) = top {
                 if best.is_none_or(|(_, b, _)| extraction > b) {
                     best = Some(((first, last), extraction, c));
-                    best_words.clear();
-                    best_words.extend_from_slice(words);
+                    // The reader clears `words` before it reads the next window.
+                    std::mem::swap(&mut best_words, words);
                 }
             }
         });
         let Some((window, extraction, c)) = best else {
-            return LexicalScore { extraction: 0.0, category: Category::ALL[0], window: (0, 0), words: Vec::new() };
+            return LexicalScore {
+                extraction: 0.0,
+                category: Category::ALL[0],
+                window: (0, 0),
+                words: WordMarks::default(),
+            };
         };
         LexicalScore { extraction, category: Category::ALL[c - 1], window, words: best_words }
     }
@@ -546,30 +574,27 @@ impl LexicalModel {
     pub fn score_in(&self, text: &str, range: std::ops::Range<usize>, segments: &[(usize, u8)]) -> LexicalScore {
         let mut score = self.score(&text[range.clone()], &passage_segments(segments, &range));
         score.window = (score.window.0 + range.start, score.window.1 + range.start);
-        for ((s, e), _) in &mut score.words {
-            (*s, *e) = (*s + range.start, *e + range.start);
-        }
+        score.words.offset += range.start;
         score
     }
 
     /// Calls `f` for each window of `bytes` with its weight sums of its
     /// distinct buckets, their number, where its first word starts and its
-    /// last word ends, and its words ([`LexicalScore`]'s `words`).
+    /// last word ends, and its words ([`LexicalScore`]'s `words`, which `f`
+    /// may take: they are cleared before the next window is read).
     fn windows(
         &self,
         bytes: &[u8],
         window: usize,
         breaks: &[usize],
-        mut f: impl FnMut(([i32; CLASSES], u32, usize, usize), &[WordWeights]),
+        mut f: impl FnMut(([i32; CLASSES], u32, usize, usize), &mut WordMarks),
     ) {
         let mask = self.buckets.wrapping_sub(1);
         let mut seen = BucketSet::new(self.buckets);
         let mut sums = RowSums::default();
-        let mut words: Vec<WordWeights> = Vec::new();
-        // The window being summed (reported when the next starts), and its
-        // totals before the current word.
+        let mut words = WordMarks::default();
+        // The window being summed (reported when the next starts).
         let (mut current, mut first, mut last) = (usize::MAX, 0usize, 0usize);
-        let mut before = [0i64; CLASSES];
         for_each_word(
             bytes,
             window,
@@ -579,11 +604,10 @@ impl LexicalModel {
                 if win != current {
                     if current != usize::MAX {
                         let (s, distinct) = sums.take();
-                        f((s, distinct, first, last), &words);
+                        f((s, distinct, first, last), &mut words);
                     }
                     seen.clear();
                     words.clear();
-                    before = [0; CLASSES];
                     (current, first) = (win, start);
                 }
                 last = end;
@@ -597,14 +621,12 @@ impl LexicalModel {
                         }
                     },
                 );
-                let after = sums.totals();
-                words.push(((start, end), std::array::from_fn(|c| (after[c] - before[c]) as i32)));
-                before = after;
+                sums.mark(start, end, &mut words);
             },
         );
         if current != usize::MAX {
             let (s, distinct) = sums.take();
-            f((s, distinct, first, last), &words);
+            f((s, distinct, first, last), &mut words);
         }
     }
 
@@ -615,8 +637,7 @@ impl LexicalModel {
         let c = 1 + Category::ALL.iter().position(|&k| k == score.category).expect("a category is in ALL");
         // A word read again adds no n-gram its first reading did not (and is
         // skipped), so each word is here once, at its first place.
-        let mut ranked: Vec<((usize, usize), i32)> =
-            score.words.iter().map(|&(span, w)| (span, w[c] - w[0])).filter(|&(_, d)| d > 0).collect();
+        let mut ranked: Vec<((usize, usize), i32)> = score.words.leads(c).filter(|&(_, d)| d > 0).collect();
         // Heaviest first, then first in the text: spans are distinct, so the
         // order is total and the six it keeps do not depend on how it sorts.
         let order = |a: &((usize, usize), i32), b: &((usize, usize), i32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
@@ -693,6 +714,84 @@ struct RowSums {
     pending: u32,
     sums: [i64; CLASSES],
     rows: u32,
+    /// How many times the lanes were emptied.
+    flushes: u32,
+}
+
+/// The words of a window, each with where the window's sums stood after it
+/// ([`RowSums::mark`]): its weights are worked out from these only for the
+/// evidence of the window that won ([`WordMarks::weights`]), instead of
+/// summing the lanes after every word of every text.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct WordMarks {
+    marks: Vec<WordMark>,
+    /// The sums and rows after the lanes were last emptied before a mark,
+    /// each time that changed: a mark's `flushed` counts these.
+    flushed: Vec<([i64; CLASSES], u32)>,
+    /// The emptyings of the window's sums seen by the last mark.
+    flushes: u32,
+    /// Added to every span (the passage's start in its projection).
+    offset: usize,
+}
+
+/// Where a window's sums stood after a word: its lanes, and how many
+/// entries of [`WordMarks::flushed`] there were (the last is the rest).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct WordMark {
+    span: (usize, usize),
+    even: u64,
+    odd: u64,
+    pending: u32,
+    flushed: u32,
+}
+
+impl WordMarks {
+    fn clear(&mut self) {
+        self.marks.clear();
+        self.flushed.clear();
+        self.flushes = 0;
+    }
+
+    /// Each word's span and how much more its n-grams new to the window
+    /// weigh towards class `c` than towards benign: [`Self::weights`]' `w[c]
+    /// - w[0]`, from the two classes' lanes alone (the rows' offsets cancel).
+    fn leads(&self, c: usize) -> impl Iterator<Item = ((usize, usize), i32)> + '_ {
+        let lane = |even: u64, odd: u64, c: usize| {
+            let lanes = if c % 2 == 0 { even } else { odd };
+            ((lanes >> (16 * (c / 2))) & 0xffff) as i64
+        };
+        let mut before = 0i64;
+        self.marks.iter().map(move |m| {
+            let (sums, _) = match m.flushed {
+                0 => ([0; CLASSES], 0),
+                n => self.flushed[n as usize - 1],
+            };
+            let after = sums[c] - sums[0] + lane(m.even, m.odd, c) - lane(m.even, m.odd, 0);
+            let lead = (after - before) as i32;
+            before = after;
+            ((m.span.0 + self.offset, m.span.1 + self.offset), lead)
+        })
+    }
+
+    /// Each word's span and the weight, per class, of its n-grams new to the
+    /// window: the difference of the totals at its mark and the one before.
+    #[cfg(test)]
+    fn weights(&self) -> Vec<WordWeights> {
+        let mut before = [0i64; CLASSES];
+        self.marks
+            .iter()
+            .map(|m| {
+                let (sums, rows) = match m.flushed {
+                    0 => ([0; CLASSES], 0),
+                    n => self.flushed[n as usize - 1],
+                };
+                let after = RowSums::totals_of(&sums, rows + m.pending, m.even, m.odd);
+                let w = std::array::from_fn(|c| (after[c] - before[c]) as i32);
+                before = after;
+                ((m.span.0 + self.offset, m.span.1 + self.offset), w)
+            })
+            .collect()
+    }
 }
 
 impl RowSums {
@@ -729,15 +828,33 @@ impl RowSums {
         }
         self.rows += self.pending;
         (self.even, self.odd, self.pending) = (0, 0, 0);
+        self.flushes += 1;
     }
 
-    /// The sums so far, per class (the lanes not emptied).
+    /// Records in `words` where the sums stand after the word `start..end`
+    /// (`words` cleared when the sums were last taken).
     #[inline(always)]
-    fn totals(&self) -> [i64; CLASSES] {
-        let rows = i64::from(self.rows + self.pending);
+    fn mark(&self, start: usize, end: usize, words: &mut WordMarks) {
+        if words.flushes != self.flushes {
+            words.flushed.push((self.sums, self.rows));
+            words.flushes = self.flushes;
+        }
+        words.marks.push(WordMark {
+            span: (start, end),
+            even: self.even,
+            odd: self.odd,
+            pending: self.pending,
+            flushed: words.flushed.len() as u32,
+        });
+    }
+
+    /// The sums, per class, of emptied sums `sums` over `rows` rows in all
+    /// and the lanes `even` and `odd`.
+    #[cfg(test)]
+    fn totals_of(sums: &[i64; CLASSES], rows: u32, even: u64, odd: u64) -> [i64; CLASSES] {
         std::array::from_fn(|c| {
-            let lanes = if c % 2 == 0 { self.even } else { self.odd };
-            self.sums[c] + ((lanes >> (16 * (c / 2))) & 0xffff) as i64 - 128 * rows
+            let lanes = if c % 2 == 0 { even } else { odd };
+            sums[c] + ((lanes >> (16 * (c / 2))) & 0xffff) as i64 - 128 * i64::from(rows)
         })
     }
 
@@ -855,6 +972,21 @@ mod tests {
     }
 
     #[test]
+    fn word_ends_are_the_first_whitespace() {
+        // Whitespace, other bytes below 0x21 and bytes above 0x7f, at every
+        // offset of the eight-byte steps.
+        let alphabet =
+            [b' ', b'\t', b'\n', b'\x0c', b'\r', b'\x0b', 0, 1, 0x1f, 0x20, 0x21, b'a', 0x7f, 0x80, 0xa0, 0xff];
+        for seed in 0..20000u64 {
+            let text = crate::testing::random_seq(seed, &alphabet, 40);
+            for i in 0..=text.len() {
+                let want = text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n);
+                assert_eq!(word_end(&text, i), want, "{text:?} from {i}");
+            }
+        }
+    }
+
+    #[test]
     fn repeated_words_are_found_by_content() {
         // Short, eight-byte and long words, at the end of the text too.
         let text = b"abcdefgh abcdefghi abcdefgh abcdefgX abcdefghi abcdefghij ab ab";
@@ -963,8 +1095,8 @@ mod tests {
             }
         });
         let mut read = Vec::new();
-        m.windows(bytes, 700, &breaks, |(sums, distinct, first, last), words| {
-            read.push((sums, distinct, first, last, words.to_vec()))
+        m.windows(bytes, 700, &breaks, |(sums, distinct, first, last), words: &mut WordMarks| {
+            read.push((sums, distinct, first, last, words.weights(), words.clone()))
         });
         assert!(plain.len() > 20 && plain.len() == read.len());
         for ((set, words, first, last), got) in plain.iter().zip(&read) {
@@ -976,6 +1108,11 @@ mod tests {
             }
             assert_eq!((sums, set.len() as u32, *first, *last), (got.0, got.1, got.2, got.3));
             assert_eq!(*words, got.4);
+            for c in 1..CLASSES {
+                let leads: Vec<((usize, usize), i32)> = got.5.leads(c).collect();
+                let want: Vec<((usize, usize), i32)> = words.iter().map(|&(span, w)| (span, w[c] - w[0])).collect();
+                assert_eq!(leads, want);
+            }
         }
     }
 
