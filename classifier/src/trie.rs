@@ -147,21 +147,33 @@ impl Trie {
 
     /// Calls `found(id, end)` for every key that is a prefix of `text[s..]`
     /// (`end` is `s` plus its length), shortest first; keys of equal text in
-    /// id order.
+    /// id order. The bytes between keys' ends are walked in a loop without
+    /// the call to `found`, so that inlined into the matcher's loops the
+    /// walk's state stays in registers (callgrind, classify on the corpus:
+    /// -4.2M instructions; out of line, +17M).
     #[inline]
     pub(crate) fn walk(&self, text: &[u8], s: usize, found: &mut dyn FnMut(usize, usize)) {
+        let bytes = text.get(s..).unwrap_or_default();
         let mut state = DENSE; // the root
-        for (k, &b) in text.get(s..).unwrap_or_default().iter().enumerate() {
-            state = self.step(state, b);
-            if state == 0 {
-                return;
-            }
-            if state & ENDS != 0 {
-                let node = self.node(state);
-                let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
-                for &id in &self.ids[lo..hi] {
-                    found(id as usize, s + k + 1);
+        let mut k = 0;
+        loop {
+            // Bytes until the walk dies or reaches the end of a key, in a
+            // loop without the call, so its state stays in registers.
+            loop {
+                let Some(&b) = bytes.get(k) else { return };
+                state = self.step(state, b);
+                k += 1;
+                if state == 0 {
+                    return;
                 }
+                if state & ENDS != 0 {
+                    break;
+                }
+            }
+            let node = self.node(state);
+            let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
+            for &id in &self.ids[lo..hi] {
+                found(id as usize, s + k);
             }
         }
     }
@@ -243,6 +255,29 @@ mod tests {
         let text: Vec<u8> = (0..=255u8).chain([b'q', 0xff, b'x', b'y']).collect();
         for s in 0..=text.len() {
             assert_eq!(walk(&t, &text, s), naive(&keys, &text, s));
+        }
+    }
+
+    #[test]
+    fn random_keys_and_texts_match_the_naive_prefix_test() {
+        // Keys over a few bytes (so that they share prefixes, end inside one
+        // another and repeat), texts over the same bytes: every start.
+        let alphabet = [b'a', b'b', b'c', b' ', 0xc3, 0xa9];
+        for seed in 0..3000u64 {
+            let owned: Vec<Vec<u8>> =
+                (0..1 + seed % 23).map(|i| crate::testing::random_seq(seed * 31 + i, &alphabet, 7)).collect();
+            let mut keys: Vec<(&[u8], u32)> = owned
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.as_slice(), i as u32))
+                .filter(|(k, _)| !k.is_empty())
+                .collect();
+            keys.sort();
+            let t = Trie::new(&keys);
+            let text = crate::testing::random_seq(seed, &alphabet, 40);
+            for s in 0..=text.len() {
+                assert_eq!(walk(&t, &text, s), naive(&keys, &text, s), "seed {seed} at {s}");
+            }
         }
     }
 
