@@ -290,6 +290,8 @@ pub struct Pack {
     pub(crate) lexical_classes: [u8; 5],
     /// One per rule, in order: what its condition needs present first.
     pub(crate) rule_gates: Vec<crate::eval::Gate>,
+    /// The gates by lexicon, to open a text's rules at once.
+    pub(crate) gate_index: crate::eval::GateIndex,
     pub(crate) warnings: Vec<Error>,
 }
 
@@ -502,7 +504,8 @@ impl Pack {
                 }
             }
         }
-        let rule_gates = data.rules.iter().map(|r| crate::eval::Gate::of(&r.when)).collect();
+        let rule_gates: Vec<crate::eval::Gate> = data.rules.iter().map(|r| crate::eval::Gate::of(&r.when)).collect();
+        let gate_index = crate::eval::GateIndex::of(&rule_gates);
         Ok(Pack {
             data,
             fuzzy_terms,
@@ -515,6 +518,7 @@ impl Pack {
             normalizer,
             lexical_classes,
             rule_gates,
+            gate_index,
             warnings: Vec::new(),
         })
     }
