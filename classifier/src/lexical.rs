@@ -529,35 +529,49 @@ impl LexicalModel {
     /// [`CLASSES`] order; the pack's `[roles]`): no window spans two segments,
     /// and a window's probability of extraction sums only the categories its
     /// segment counts. Empty `segments`: one segment where every class counts.
+    ///
+    /// This lays the weights out for reading first ([`WeightRows`]); a pack
+    /// does that once and calls [`score_with`](Self::score_with).
     pub fn score(&self, text: &str, segments: &[(usize, u8)]) -> LexicalScore {
+        self.score_with(&WeightRows::of(self), text, segments)
+    }
+
+    /// [`score`](Self::score) with this model's `rows`.
+    pub(crate) fn score_with(&self, rows: &WeightRows, text: &str, segments: &[(usize, u8)]) -> LexicalScore {
         let bytes = text.as_bytes();
         let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
         let mut best: Option<((usize, usize), f64, usize)> = None;
         let mut best_words = WordMarks::default();
-        self.windows(bytes, self.window as usize, &breaks, |(sums, distinct, first, last), words: &mut WordMarks| {
-            let allowed = match segments.partition_point(|s| s.0 <= first) {
-                0 => segments.first().map_or(u8::MAX, |s| s.1),
-                i => segments[i - 1].1,
-            };
-            let p = self.probabilities(&sums, distinct);
-            let mut extraction = 0.0;
-            let mut top: Option<usize> = None;
-            for c in 1..CLASSES {
-                if allowed & (1 << c) != 0 {
-                    extraction += p[c];
-                    if top.is_none_or(|t| p[c] > p[t]) {
-                        top = Some(c);
+        self.windows(
+            rows,
+            bytes,
+            self.window as usize,
+            &breaks,
+            |(sums, distinct, first, last), words: &mut WordMarks| {
+                let allowed = match segments.partition_point(|s| s.0 <= first) {
+                    0 => segments.first().map_or(u8::MAX, |s| s.1),
+                    i => segments[i - 1].1,
+                };
+                let p = self.probabilities(&sums, distinct);
+                let mut extraction = 0.0;
+                let mut top: Option<usize> = None;
+                for c in 1..CLASSES {
+                    if allowed & (1 << c) != 0 {
+                        extraction += p[c];
+                        if top.is_none_or(|t| p[c] > p[t]) {
+                            top = Some(c);
+                        }
                     }
                 }
-            }
-            if let Some(c) = top {
-                if best.is_none_or(|(_, b, _)| extraction > b) {
-                    best = Some(((first, last), extraction, c));
-                    // The reader clears `words` before it reads the next window.
-                    std::mem::swap(&mut best_words, words);
+                if let Some(c) = top {
+                    if best.is_none_or(|(_, b, _)| extraction > b) {
+                        best = Some(((first, last), extraction, c));
+                        // The reader clears `words` before it reads the next window.
+                        std::mem::swap(&mut best_words, words);
+                    }
                 }
-            }
-        });
+            },
+        );
         let Some((window, extraction, c)) = best else {
             return LexicalScore {
                 extraction: 0.0,
@@ -572,7 +586,18 @@ impl LexicalModel {
     /// [`score`](Self::score) of the passage `range` of `text` (on
     /// character boundaries), its window given in `text`.
     pub fn score_in(&self, text: &str, range: std::ops::Range<usize>, segments: &[(usize, u8)]) -> LexicalScore {
-        let mut score = self.score(&text[range.clone()], &passage_segments(segments, &range));
+        self.score_in_with(&WeightRows::of(self), text, range, segments)
+    }
+
+    /// [`score_in`](Self::score_in) with this model's `rows`.
+    pub(crate) fn score_in_with(
+        &self,
+        rows: &WeightRows,
+        text: &str,
+        range: std::ops::Range<usize>,
+        segments: &[(usize, u8)],
+    ) -> LexicalScore {
+        let mut score = self.score_with(rows, &text[range.clone()], &passage_segments(segments, &range));
         score.window = (score.window.0 + range.start, score.window.1 + range.start);
         score.words.offset += range.start;
         score
@@ -584,6 +609,7 @@ impl LexicalModel {
     /// may take: they are cleared before the next window is read).
     fn windows(
         &self,
+        rows: &WeightRows,
         bytes: &[u8],
         window: usize,
         breaks: &[usize],
@@ -617,7 +643,7 @@ impl LexicalModel {
                     #[inline(always)]
                     |bucket| {
                         if seen.insert(bucket) {
-                            sums.add(&self.weights, bucket);
+                            sums.add(rows, bucket);
                         }
                     },
                 );
@@ -698,6 +724,19 @@ impl BucketSet {
         if std::mem::take(&mut self.dirty) {
             self.bits.fill(0);
         }
+    }
+}
+
+/// A model's weight rows laid out for [`RowSums`]: one `u64` per bucket,
+/// read in one load (instead of six bytes found, masked and offset for each
+/// n-gram). A pack builds them once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WeightRows(Vec<u64>);
+
+impl WeightRows {
+    /// The rows of `model`.
+    pub(crate) fn of(model: &LexicalModel) -> WeightRows {
+        WeightRows((0..model.buckets).map(|b| RowSums::row(&model.weights, b)).collect())
     }
 }
 
@@ -799,20 +838,18 @@ impl RowSums {
     /// The bytes of one row in a `u64` (a row fits in one).
     const ROW: u64 = u64::MAX >> (64 - 8 * CLASSES);
 
+    /// The weight row of `bucket` as `RowSums` adds it: the six weights'
+    /// two's complement bytes + 128 (xor of the top bit), 0..=255 each.
+    fn row(weights: &[i8], bucket: u32) -> u64 {
+        let at = bucket as usize * CLASSES;
+        let row = weights[at..at + CLASSES].iter().rev().fold(0u64, |k, &w| (k << 8) | u64::from(w as u8));
+        row ^ (Self::ROW & 0x8080_8080_8080_8080)
+    }
+
     /// Adds the weight row of `bucket`.
     #[inline(always)]
-    fn add(&mut self, weights: &[i8], bucket: u32) {
-        let at = bucket as usize * CLASSES;
-        let row = match weights.get(at..at + 8) {
-            Some(r) => {
-                let r: &[i8; 8] = r.try_into().expect("eight weights");
-                u64::from_le_bytes(r.map(|w| w as u8)) & Self::ROW
-            }
-            // The last row: six weights and no more.
-            None => weights[at..at + CLASSES].iter().rev().fold(0u64, |k, &w| (k << 8) | u64::from(w as u8)),
-        };
-        // Two's complement bytes + 128 (xor of the top bit): 0..=255.
-        let row = row ^ (Self::ROW & 0x8080_8080_8080_8080);
+    fn add(&mut self, rows: &WeightRows, bucket: u32) {
+        let row = rows.0[bucket as usize];
         self.even += row & Self::LANES;
         self.odd += (row >> 8) & Self::LANES;
         self.pending += 1;
@@ -1095,7 +1132,7 @@ mod tests {
             }
         });
         let mut read = Vec::new();
-        m.windows(bytes, 700, &breaks, |(sums, distinct, first, last), words: &mut WordMarks| {
+        m.windows(&WeightRows::of(&m), bytes, 700, &breaks, |(sums, distinct, first, last), words: &mut WordMarks| {
             read.push((sums, distinct, first, last, words.weights(), words.clone()))
         });
         assert!(plain.len() > 20 && plain.len() == read.len());

@@ -292,6 +292,8 @@ pub struct Pack {
     pub(crate) rule_gates: Vec<crate::eval::Gate>,
     /// The gates by lexicon, to open a text's rules at once.
     pub(crate) gate_index: crate::eval::GateIndex,
+    /// The lexical model's weights laid out for scoring (empty without one).
+    pub(crate) lexical_rows: crate::lexical::WeightRows,
     pub(crate) warnings: Vec<Error>,
 }
 
@@ -506,6 +508,7 @@ impl Pack {
         }
         let rule_gates: Vec<crate::eval::Gate> = data.rules.iter().map(|r| crate::eval::Gate::of(&r.when)).collect();
         let gate_index = crate::eval::GateIndex::of(&rule_gates);
+        let lexical_rows = data.model.as_ref().map(crate::lexical::WeightRows::of).unwrap_or_default();
         Ok(Pack {
             data,
             fuzzy_terms,
@@ -519,6 +522,7 @@ impl Pack {
             lexical_classes,
             rule_gates,
             gate_index,
+            lexical_rows,
             warnings: Vec::new(),
         })
     }

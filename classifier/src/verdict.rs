@@ -352,7 +352,7 @@ impl Pack {
             }
             let starts = self.segment_classes(projection, segments, roles);
             for passage in passages {
-                let score = model.score_in(&projection.text, passage, &starts);
+                let score = model.score_in_with(&self.lexical_rows, &projection.text, passage, &starts);
                 if best.as_ref().is_none_or(|(b, _)| score.extraction > b.extraction) {
                     best = Some((score, k));
                 }
