@@ -231,10 +231,8 @@ impl<'a> Ctx<'a> {
         if let [Atom::Lexicon(l)] = set.0.as_slice() {
             return Occ::Slice(self.lexicon(*l));
         }
-        let mut v: Vec<&Hit> = Vec::new();
         if let [Atom::Number(min)] = set.0.as_slice() {
-            v.extend(self.numbers.iter().filter(|h| h.term >= *min));
-            return Occ::Refs(v);
+            return Occ::Refs(self.numbers.iter().filter(|h| h.term >= *min).collect());
         }
         // Each lexicon once, and number tokens once (at the smallest minimum):
         // `a | a | a ...` ten thousand times must not copy every hit of `a`
@@ -249,6 +247,21 @@ impl<'a> Ctx<'a> {
             }
         };
         let min_number = set.0.iter().filter_map(|a| if let Atom::Number(m) = a { Some(*m) } else { None }).min();
+        // Room for every hit of the set's lexicons and every number, at
+        // most all the context's (a lexicon repeated in the set is counted
+        // again here, not gathered again): one allocation, not one per
+        // doubling.
+        let room = set
+            .0
+            .iter()
+            .map(|a| match a {
+                Atom::Lexicon(l) => self.lexicon(*l).len(),
+                Atom::Number(_) => 0,
+            })
+            .sum::<usize>()
+            .min(self.hits.len())
+            + if min_number.is_some() { self.numbers.len() } else { 0 };
+        let mut v: Vec<&Hit> = Vec::with_capacity(room);
         let mut numbers_done = false;
         for (i, a) in set.0.iter().enumerate() {
             match a {
@@ -367,7 +380,8 @@ impl<'a> Ctx<'a> {
         // Per segment, the byte offset that `n` characters from its start (or
         // end) reach, found once per call rather than by counting characters
         // for each occurrence (quadratic for `first(a, 100000)` over many).
-        let mut bounds: Vec<Option<Option<usize>>> = vec![None; self.segments.len()];
+        // Allocated the first time an occurrence is not settled by its bytes.
+        let mut bounds: Vec<Option<Option<usize>>> = Vec::new();
         let occ = self.occurrences(set);
         (0..occ.len()).map(move |i| occ.get(i)).filter(move |h| {
             let (i, seg) = segment_of(self.segments, h.orig.0 as usize);
@@ -378,6 +392,9 @@ impl<'a> Ctx<'a> {
             let part = if from_end { text.len().saturating_sub(e) } else { s };
             if part < n {
                 return true;
+            }
+            if bounds.is_empty() {
+                bounds.resize(self.segments.len(), None);
             }
             let b = *bounds[i].get_or_insert_with(|| {
                 if from_end {
