@@ -618,7 +618,10 @@ impl LexicalModel {
         let mask = self.buckets.wrapping_sub(1);
         let mut seen = BucketSet::new(self.buckets);
         let mut sums = RowSums::default();
+        // About one word per five bytes of a window: reserved once rather
+        // than grown a doubling at a time.
         let mut words = WordMarks::default();
+        words.marks.reserve(bytes.len().min(window) / 5 + 16);
         // The window being summed (reported when the next starts).
         let (mut current, mut first, mut last) = (usize::MAX, 0usize, 0usize);
         for_each_word(
