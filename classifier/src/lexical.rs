@@ -640,16 +640,7 @@ impl LexicalModel {
                     (current, first) = (win, start);
                 }
                 last = end;
-                word_ngrams(
-                    &bytes[start..end],
-                    mask,
-                    #[inline(always)]
-                    |bucket| {
-                        if seen.insert(bucket) {
-                            sums.add(rows, bucket);
-                        }
-                    },
-                );
+                read_word(&bytes[start..end], mask, &mut seen, rows, &mut sums);
                 sums.mark(start, end, &mut words);
             },
         );
@@ -698,6 +689,39 @@ pub fn passage_segments(segments: &[(usize, u8)], range: &std::ops::Range<usize>
     local
 }
 
+/// Adds the rows of the n-grams of `word` not yet in `seen` to `sums`, and
+/// their buckets to `seen`. Out of line, with the lanes in locals: inlined
+/// into the window reader, the loop kept them and its pointers on the stack
+/// (a load and a store for each of them, per n-gram).
+#[inline(never)]
+fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
+    seen.dirty = true; // a word has at least one n-gram
+    let bits = &mut seen.bits[..];
+    let rows = &rows.0[..];
+    let (mut even, mut odd, mut pending) = (sums.even, sums.odd, sums.pending);
+    word_ngrams(
+        word,
+        mask,
+        #[inline(always)]
+        |bucket| {
+            let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
+            if bits[w] & bit == 0 {
+                bits[w] |= bit;
+                let row = rows[bucket as usize];
+                even += row & RowSums::LANES;
+                odd += (row >> 8) & RowSums::LANES;
+                pending += 1;
+                if pending == 256 {
+                    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+                    sums.flush();
+                    (even, odd, pending) = (0, 0, 0);
+                }
+            }
+        },
+    );
+    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+}
+
 /// The buckets read in the current window: a bitset, zeroed whole between
 /// windows. (A window of a few hundred words sets thousands of buckets:
 /// listing each to clear it later cost more than zeroing the few KB of bits,
@@ -711,16 +735,6 @@ struct BucketSet {
 impl BucketSet {
     fn new(buckets: u32) -> BucketSet {
         BucketSet { bits: vec![0; (buckets as usize).div_ceil(64)], dirty: false }
-    }
-
-    /// Adds `bucket`; whether it was not there yet.
-    #[inline(always)]
-    fn insert(&mut self, bucket: u32) -> bool {
-        let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-        let had = self.bits[word] & bit != 0;
-        self.bits[word] |= bit;
-        self.dirty = true;
-        !had
     }
 
     fn clear(&mut self) {
@@ -746,8 +760,8 @@ impl WeightRows {
 /// Sums of weight rows, per class, as exact `i32`s: the six `i8`s of a row,
 /// offset by 128 into bytes, are added as 16-bit lanes of two `u64`s (even
 /// and odd classes), which are emptied into the sums every 256 rows, before
-/// a lane can overflow. A row is one load and a few ALU steps, natively and
-/// in wasm.
+/// a lane can overflow ([`read_word`] adds the rows). A row is one load and
+/// a few ALU steps, natively and in wasm.
 #[derive(Default)]
 struct RowSums {
     even: u64,
@@ -847,18 +861,6 @@ impl RowSums {
         let at = bucket as usize * CLASSES;
         let row = weights[at..at + CLASSES].iter().rev().fold(0u64, |k, &w| (k << 8) | u64::from(w as u8));
         row ^ (Self::ROW & 0x8080_8080_8080_8080)
-    }
-
-    /// Adds the weight row of `bucket`.
-    #[inline(always)]
-    fn add(&mut self, rows: &WeightRows, bucket: u32) {
-        let row = rows.0[bucket as usize];
-        self.even += row & Self::LANES;
-        self.odd += (row >> 8) & Self::LANES;
-        self.pending += 1;
-        if self.pending == 256 {
-            self.flush();
-        }
     }
 
     fn flush(&mut self) {
