@@ -437,17 +437,9 @@ impl Pack {
         hits.sort_unstable_by_key(|h| {
             (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
         });
-        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-        for h in hits {
-            if let Some(last) = kept.last() {
-                let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
-                let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
-                if last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm) {
-                    continue;
-                }
-            }
-            kept.push(h);
-        }
+        // In place: `dedup_by` compares each hit with the last one kept.
+        let mut kept = hits;
+        kept.dedup_by(|h, last| nested_in(h, last));
         // Filled in lexicon order, each entry written once (zeroing the
         // whole table first was a `memset` per text).
         let lexicons = self.data.lexicons.len();
@@ -582,6 +574,15 @@ fn report(text: &str, pattern: &Pattern, s: usize, e: usize, add: &mut dyn FnMut
             add(p, s, end);
         }
     }
+}
+
+/// Whether hit `h`, coming after `last` in the order hits are grouped in, is
+/// dropped for it: the same lexicon, inside its original range and, in the
+/// same projection, inside its range there too.
+fn nested_in(h: &Hit, last: &Hit) -> bool {
+    let nested_orig = h.orig.0 >= last.orig.0 && h.orig.1 <= last.orig.1;
+    let nested_norm = h.norm.0 >= last.norm.0 && h.norm.1 <= last.norm.1;
+    last.lexicon == h.lexicon && nested_orig && (last.projection != h.projection || nested_norm)
 }
 
 /// Every string made by deleting one character of `word`.
@@ -791,6 +792,46 @@ mod tests {
             seen += got.len();
         }
         assert!(seen > 50_000, "the texts hold start bytes ({seen})");
+    }
+
+    #[test]
+    fn nested_hits_are_dropped_in_place_as_by_a_copy() {
+        // The loop that copied the kept hits into a new vector, comparing
+        // each with the last one kept; random hits with many nested ranges.
+        let copy = |hits: &[Hit]| {
+            let mut kept: Vec<Hit> = Vec::new();
+            for &h in hits {
+                if kept.last().is_some_and(|last| nested_in(&h, last)) {
+                    continue;
+                }
+                kept.push(h);
+            }
+            kept
+        };
+        for seed in 0..5000u64 {
+            let mut rng = crate::testing::Lcg::new(seed);
+            let mut hits: Vec<Hit> = (0..rng.below(40))
+                .map(|i| {
+                    let (a, b) = (rng.below(12) as u32, rng.below(12) as u32);
+                    let (c, d) = (rng.below(12) as u32, rng.below(12) as u32);
+                    Hit {
+                        lexicon: rng.below(3) as u32,
+                        term: i as u64,
+                        orig: (a.min(b), a.max(b)),
+                        tok: (0, 0),
+                        projection: rng.below(2) as u8,
+                        flags: 0,
+                        norm: (c.min(d), c.max(d)),
+                    }
+                })
+                .collect();
+            hits.sort_unstable_by_key(|h| {
+                (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
+            });
+            let want = copy(&hits);
+            hits.dedup_by(|h, last| nested_in(h, last));
+            assert_eq!(hits, want, "seed {seed}");
+        }
     }
 
     #[test]
