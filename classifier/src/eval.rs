@@ -182,18 +182,18 @@ impl GateIndex {
                 let l = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let Some(rules) = self.by_lexicon.get(l) else { break };
-                for k in 0..2 {
-                    for &r in &rules[k] {
-                        open[k][r as usize / 64] |= 1 << (r % 64);
+                for (open, rules) in open.iter_mut().zip(rules) {
+                    for &r in rules {
+                        open[r as usize / 64] |= 1 << (r % 64);
                     }
                 }
             }
         }
         if let Some(max) = presence.max_number {
-            for k in 0..2 {
-                for &(r, min) in &self.numbers[k] {
+            for (open, numbers) in open.iter_mut().zip(&self.numbers) {
+                for &(r, min) in numbers {
                     if max >= min {
-                        open[k][r as usize / 64] |= 1 << (r % 64);
+                        open[r as usize / 64] |= 1 << (r % 64);
                     }
                 }
             }
@@ -587,7 +587,7 @@ mod tests {
         let lexicons = [0u32, 1, 2, 63, 64, 65, 130];
         for seed in 0..400u64 {
             let mut rng = crate::testing::Lcg::new(seed);
-            let mut set = |rng: &mut crate::testing::Lcg| {
+            let set = |rng: &mut crate::testing::Lcg| {
                 Set((0..1 + rng.below(3))
                     .map(|_| {
                         if rng.below(6) == 0 {

@@ -813,7 +813,7 @@ impl WordMarks {
     /// - w[0]`, from the two classes' lanes alone (the rows' offsets cancel).
     fn leads(&self, c: usize) -> impl Iterator<Item = ((usize, usize), i32)> + '_ {
         let lane = |even: u64, odd: u64, c: usize| {
-            let lanes = if c % 2 == 0 { even } else { odd };
+            let lanes = if c.is_multiple_of(2) { even } else { odd };
             ((lanes >> (16 * (c / 2))) & 0xffff) as i64
         };
         let mut before = 0i64;
