@@ -121,8 +121,89 @@ impl Gate {
     }
 
     /// Whether every set the condition needs first is present.
-    fn open(&self, p: &Presence) -> bool {
+    pub(crate) fn open(&self, p: &Presence) -> bool {
         self.needs.iter().all(|s| s.present(p))
+    }
+}
+
+/// The rules' gates turned around: per lexicon, the rules whose first or
+/// second needed set holds it. A text's presence then opens its rules by
+/// visiting only the lexicons it has, instead of testing every rule's gate
+/// ([`GateIndex::open`]; most rules of a pack are closed on most texts).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GateIndex {
+    rules: usize,
+    /// Per needed set (first, second): rules that need none there.
+    free: [Vec<u64>; 2],
+    /// `by_lexicon[l][k]`: the rules whose needed set `k` holds lexicon `l`.
+    by_lexicon: Vec<[Vec<u32>; 2]>,
+    /// Per needed set: (rule, smallest number) for sets with number atoms.
+    numbers: [Vec<(u32, u64)>; 2],
+}
+
+impl GateIndex {
+    /// The index of `gates`, one per rule in order.
+    pub fn of(gates: &[Gate]) -> GateIndex {
+        let words = gates.len().div_ceil(64);
+        let mut index =
+            GateIndex { rules: gates.len(), free: [vec![0; words], vec![0; words]], ..GateIndex::default() };
+        for (r, gate) in gates.iter().enumerate() {
+            for k in 0..2 {
+                let Some(set) = gate.needs.get(k) else {
+                    index.free[k][r / 64] |= 1 << (r % 64);
+                    continue;
+                };
+                for &(w, bits) in set.words.iter() {
+                    for b in 0..64 {
+                        if bits & (1 << b) != 0 {
+                            let l = w as usize * 64 + b;
+                            if index.by_lexicon.len() <= l {
+                                index.by_lexicon.resize_with(l + 1, Default::default);
+                            }
+                            index.by_lexicon[l][k].push(r as u32);
+                        }
+                    }
+                }
+                if let Some(min) = set.min_number {
+                    index.numbers[k].push((r as u32, min));
+                }
+            }
+        }
+        index
+    }
+
+    /// The rules whose gates `presence` opens, as bits (rule `r` at bit `r %
+    /// 64` of word `r / 64`): exactly those for which [`Gate::open`] holds.
+    pub fn open(&self, presence: &Presence) -> Vec<u64> {
+        let mut open = self.free.clone();
+        for (w, &have) in presence.lexicons.iter().enumerate() {
+            let mut bits = have;
+            while bits != 0 {
+                let l = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let Some(rules) = self.by_lexicon.get(l) else { break };
+                for (open, rules) in open.iter_mut().zip(rules) {
+                    for &r in rules {
+                        open[r as usize / 64] |= 1 << (r % 64);
+                    }
+                }
+            }
+        }
+        if let Some(max) = presence.max_number {
+            for (open, numbers) in open.iter_mut().zip(&self.numbers) {
+                for &(r, min) in numbers {
+                    if max >= min {
+                        open[r as usize / 64] |= 1 << (r % 64);
+                    }
+                }
+            }
+        }
+        let [mut first, second] = open;
+        for (a, b) in first.iter_mut().zip(&second) {
+            *a &= b;
+        }
+        debug_assert_eq!(first.len(), self.rules.div_ceil(64));
+        first
     }
 }
 
@@ -150,10 +231,8 @@ impl<'a> Ctx<'a> {
         if let [Atom::Lexicon(l)] = set.0.as_slice() {
             return Occ::Slice(self.lexicon(*l));
         }
-        let mut v: Vec<&Hit> = Vec::new();
         if let [Atom::Number(min)] = set.0.as_slice() {
-            v.extend(self.numbers.iter().filter(|h| h.term >= *min));
-            return Occ::Refs(v);
+            return Occ::Refs(self.numbers.iter().filter(|h| h.term >= *min).collect());
         }
         // Each lexicon once, and number tokens once (at the smallest minimum):
         // `a | a | a ...` ten thousand times must not copy every hit of `a`
@@ -168,6 +247,21 @@ impl<'a> Ctx<'a> {
             }
         };
         let min_number = set.0.iter().filter_map(|a| if let Atom::Number(m) = a { Some(*m) } else { None }).min();
+        // Room for every hit of the set's lexicons and every number, at
+        // most all the context's (a lexicon repeated in the set is counted
+        // again here, not gathered again): one allocation, not one per
+        // doubling.
+        let room = set
+            .0
+            .iter()
+            .map(|a| match a {
+                Atom::Lexicon(l) => self.lexicon(*l).len(),
+                Atom::Number(_) => 0,
+            })
+            .sum::<usize>()
+            .min(self.hits.len())
+            + if min_number.is_some() { self.numbers.len() } else { 0 };
+        let mut v: Vec<&Hit> = Vec::with_capacity(room);
         let mut numbers_done = false;
         for (i, a) in set.0.iter().enumerate() {
             match a {
@@ -286,7 +380,8 @@ impl<'a> Ctx<'a> {
         // Per segment, the byte offset that `n` characters from its start (or
         // end) reach, found once per call rather than by counting characters
         // for each occurrence (quadratic for `first(a, 100000)` over many).
-        let mut bounds: Vec<Option<Option<usize>>> = vec![None; self.segments.len()];
+        // Allocated the first time an occurrence is not settled by its bytes.
+        let mut bounds: Vec<Option<Option<usize>>> = Vec::new();
         let occ = self.occurrences(set);
         (0..occ.len()).map(move |i| occ.get(i)).filter(move |h| {
             let (i, seg) = segment_of(self.segments, h.orig.0 as usize);
@@ -297,6 +392,9 @@ impl<'a> Ctx<'a> {
             let part = if from_end { text.len().saturating_sub(e) } else { s };
             if part < n {
                 return true;
+            }
+            if bounds.is_empty() {
+                bounds.resize(self.segments.len(), None);
             }
             let b = *bounds[i].get_or_insert_with(|| {
                 if from_end {
@@ -479,6 +577,69 @@ mod tests {
         assert!(!true_on_empty(&lex(0)));
         assert!(!true_on_empty(&Expr::And(vec![lex(0), Expr::Not(Box::new(lex(1)))])));
         assert!(true_on_empty(&Expr::Count { set: Set(vec![Atom::Lexicon(0)]), distinct: false, cmp: Cmp::Lt, n: 2 }));
+    }
+
+    #[test]
+    fn gate_index_opens_the_rules_whose_gates_are_open() {
+        // Random conditions over a few lexicons (some past the first word of
+        // bits) and number atoms, random presences: the index opens exactly
+        // the rules whose own gates are open.
+        let lexicons = [0u32, 1, 2, 63, 64, 65, 130];
+        for seed in 0..400u64 {
+            let mut rng = crate::testing::Lcg::new(seed);
+            let set = |rng: &mut crate::testing::Lcg| {
+                Set((0..1 + rng.below(3))
+                    .map(|_| {
+                        if rng.below(6) == 0 {
+                            Atom::Number(rng.below(50) as u64)
+                        } else {
+                            Atom::Lexicon(lexicons[rng.below(lexicons.len())])
+                        }
+                    })
+                    .collect())
+            };
+            let rules: Vec<Expr<u32>> = (0..1 + rng.below(150))
+                .map(|_| match rng.below(6) {
+                    0 => Expr::Any(set(&mut rng)),
+                    1 => Expr::Near { a: set(&mut rng), b: set(&mut rng), within: 3, ordered: false },
+                    2 => Expr::All(vec![set(&mut rng), set(&mut rng), set(&mut rng)]),
+                    3 => Expr::And(vec![Expr::Any(set(&mut rng)), Expr::Not(Box::new(lex(1)))]),
+                    4 => Expr::Not(Box::new(Expr::Any(set(&mut rng)))),
+                    _ => Expr::Position { set: set(&mut rng), chars: 10, from_end: false },
+                })
+                .collect();
+            let gates: Vec<Gate> = rules.iter().map(Gate::of).collect();
+            let index = GateIndex::of(&gates);
+            for _ in 0..20 {
+                let hits: Vec<Hit> = (0..rng.below(6))
+                    .map(|_| Hit {
+                        lexicon: lexicons[rng.below(lexicons.len())],
+                        term: 0,
+                        orig: (0, 1),
+                        tok: (0, 1),
+                        projection: 0,
+                        flags: 0,
+                        norm: (0, 1),
+                    })
+                    .collect();
+                let numbers: Vec<Hit> = (0..rng.below(3))
+                    .map(|_| Hit {
+                        lexicon: u32::MAX,
+                        term: rng.below(60) as u64,
+                        orig: (0, 1),
+                        tok: (0, 1),
+                        projection: 0,
+                        flags: 0,
+                        norm: (0, 1),
+                    })
+                    .collect();
+                let presence = Presence::of(&hits, 131, &numbers);
+                let open = index.open(&presence);
+                for (r, gate) in gates.iter().enumerate() {
+                    assert_eq!(open[r / 64] & (1 << (r % 64)) != 0, gate.open(&presence), "seed {seed} rule {r}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -233,13 +233,14 @@ pub struct LexicalScore {
     /// word's start to its last word's end).
     pub window: (usize, usize),
     /// The words of that window read as it was scored (a word read again
-    /// is skipped), with their spans in the scored text and, per class, what
-    /// their n-grams not read before in the window weigh: what
-    /// [`LexicalModel::evidence_words`] ranks.
-    words: Vec<WordWeights>,
+    /// is skipped), from which [`WordMarks::weights`] gives their spans in
+    /// the scored text and, per class, what their n-grams not read before in
+    /// the window weigh: what [`LexicalModel::evidence_words`] ranks.
+    words: WordMarks,
 }
 
 /// A word's span and, per class, the weight of its n-grams new to its window.
+#[cfg(test)]
 type WordWeights = ((usize, usize), [i32; CLASSES]);
 
 /// Calls `f(window, bucket, word_start, word_end)` for every n-gram of
@@ -295,11 +296,33 @@ fn for_each_word(text: &[u8], window: usize, breaks: &[usize], mut f: impl FnMut
             words.clear();
         }
         let start = i;
-        i = text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n);
+        i = word_end(text, i);
         if !words.repeats(text, start, i) {
             f(win, start, i);
         }
     }
+}
+
+/// The first ASCII whitespace in `text` at or after `i`, or the text's
+/// length: eight bytes at a time, as a word is read (one step for most
+/// words, instead of one per byte). A byte below `0x21` in the eight, the
+/// first of which the borrow trick flags exactly, is where whitespace may
+/// be; the rest are checked one by one from there.
+#[inline(always)]
+fn word_end(text: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(eight) = text.get(i..i + 8) {
+        let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        let low = x.wrapping_sub(0x21 * ONES) & !x & (0x80 * ONES);
+        if low != 0 {
+            let first = (low.trailing_zeros() / 8) as usize;
+            if let Some(k) = eight[first..].iter().position(u8::is_ascii_whitespace) {
+                return i + first + k;
+            }
+        }
+        i += 8;
+    }
+    text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n)
 }
 
 /// Calls `f(bucket)` for each n-gram of `word` (not empty) read with a space
@@ -506,37 +529,56 @@ impl LexicalModel {
     /// [`CLASSES`] order; the pack's `[roles]`): no window spans two segments,
     /// and a window's probability of extraction sums only the categories its
     /// segment counts. Empty `segments`: one segment where every class counts.
+    ///
+    /// This lays the weights out for reading first ([`WeightRows`]); a pack
+    /// does that once and calls [`score_with`](Self::score_with).
     pub fn score(&self, text: &str, segments: &[(usize, u8)]) -> LexicalScore {
+        self.score_with(&WeightRows::of(self), text, segments)
+    }
+
+    /// [`score`](Self::score) with this model's `rows`.
+    pub(crate) fn score_with(&self, rows: &WeightRows, text: &str, segments: &[(usize, u8)]) -> LexicalScore {
         let bytes = text.as_bytes();
         let breaks: Vec<usize> = segments.iter().map(|s| s.0).collect();
         let mut best: Option<((usize, usize), f64, usize)> = None;
-        let mut best_words: Vec<WordWeights> = Vec::new();
-        self.windows(bytes, self.window as usize, &breaks, |(sums, distinct, first, last), words| {
-            let allowed = match segments.partition_point(|s| s.0 <= first) {
-                0 => segments.first().map_or(u8::MAX, |s| s.1),
-                i => segments[i - 1].1,
-            };
-            let p = self.probabilities(&sums, distinct);
-            let mut extraction = 0.0;
-            let mut top: Option<usize> = None;
-            for c in 1..CLASSES {
-                if allowed & (1 << c) != 0 {
-                    extraction += p[c];
-                    if top.is_none_or(|t| p[c] > p[t]) {
-                        top = Some(c);
+        let mut best_words = WordMarks::default();
+        self.windows(
+            rows,
+            bytes,
+            self.window as usize,
+            &breaks,
+            |(sums, distinct, first, last), words: &mut WordMarks| {
+                let allowed = match segments.partition_point(|s| s.0 <= first) {
+                    0 => segments.first().map_or(u8::MAX, |s| s.1),
+                    i => segments[i - 1].1,
+                };
+                let p = self.probabilities(&sums, distinct);
+                let mut extraction = 0.0;
+                let mut top: Option<usize> = None;
+                for c in 1..CLASSES {
+                    if allowed & (1 << c) != 0 {
+                        extraction += p[c];
+                        if top.is_none_or(|t| p[c] > p[t]) {
+                            top = Some(c);
+                        }
                     }
                 }
-            }
-            if let Some(c) = top {
-                if best.is_none_or(|(_, b, _)| extraction > b) {
-                    best = Some(((first, last), extraction, c));
-                    best_words.clear();
-                    best_words.extend_from_slice(words);
+                if let Some(c) = top {
+                    if best.is_none_or(|(_, b, _)| extraction > b) {
+                        best = Some(((first, last), extraction, c));
+                        // The reader clears `words` before it reads the next window.
+                        std::mem::swap(&mut best_words, words);
+                    }
                 }
-            }
-        });
+            },
+        );
         let Some((window, extraction, c)) = best else {
-            return LexicalScore { extraction: 0.0, category: Category::ALL[0], window: (0, 0), words: Vec::new() };
+            return LexicalScore {
+                extraction: 0.0,
+                category: Category::ALL[0],
+                window: (0, 0),
+                words: WordMarks::default(),
+            };
         };
         LexicalScore { extraction, category: Category::ALL[c - 1], window, words: best_words }
     }
@@ -544,32 +586,44 @@ impl LexicalModel {
     /// [`score`](Self::score) of the passage `range` of `text` (on
     /// character boundaries), its window given in `text`.
     pub fn score_in(&self, text: &str, range: std::ops::Range<usize>, segments: &[(usize, u8)]) -> LexicalScore {
-        let mut score = self.score(&text[range.clone()], &passage_segments(segments, &range));
+        self.score_in_with(&WeightRows::of(self), text, range, segments)
+    }
+
+    /// [`score_in`](Self::score_in) with this model's `rows`.
+    pub(crate) fn score_in_with(
+        &self,
+        rows: &WeightRows,
+        text: &str,
+        range: std::ops::Range<usize>,
+        segments: &[(usize, u8)],
+    ) -> LexicalScore {
+        let mut score = self.score_with(rows, &text[range.clone()], &passage_segments(segments, &range));
         score.window = (score.window.0 + range.start, score.window.1 + range.start);
-        for ((s, e), _) in &mut score.words {
-            (*s, *e) = (*s + range.start, *e + range.start);
-        }
+        score.words.offset += range.start;
         score
     }
 
     /// Calls `f` for each window of `bytes` with its weight sums of its
     /// distinct buckets, their number, where its first word starts and its
-    /// last word ends, and its words ([`LexicalScore`]'s `words`).
+    /// last word ends, and its words ([`LexicalScore`]'s `words`, which `f`
+    /// may take: they are cleared before the next window is read).
     fn windows(
         &self,
+        rows: &WeightRows,
         bytes: &[u8],
         window: usize,
         breaks: &[usize],
-        mut f: impl FnMut(([i32; CLASSES], u32, usize, usize), &[WordWeights]),
+        mut f: impl FnMut(([i32; CLASSES], u32, usize, usize), &mut WordMarks),
     ) {
         let mask = self.buckets.wrapping_sub(1);
         let mut seen = BucketSet::new(self.buckets);
         let mut sums = RowSums::default();
-        let mut words: Vec<WordWeights> = Vec::new();
-        // The window being summed (reported when the next starts), and its
-        // totals before the current word.
+        // About one word per five bytes of a window: reserved once rather
+        // than grown a doubling at a time.
+        let mut words = WordMarks::default();
+        words.marks.reserve(bytes.len().min(window) / 5 + 16);
+        // The window being summed (reported when the next starts).
         let (mut current, mut first, mut last) = (usize::MAX, 0usize, 0usize);
-        let mut before = [0i64; CLASSES];
         for_each_word(
             bytes,
             window,
@@ -579,32 +633,20 @@ impl LexicalModel {
                 if win != current {
                     if current != usize::MAX {
                         let (s, distinct) = sums.take();
-                        f((s, distinct, first, last), &words);
+                        f((s, distinct, first, last), &mut words);
                     }
                     seen.clear();
                     words.clear();
-                    before = [0; CLASSES];
                     (current, first) = (win, start);
                 }
                 last = end;
-                word_ngrams(
-                    &bytes[start..end],
-                    mask,
-                    #[inline(always)]
-                    |bucket| {
-                        if seen.insert(bucket) {
-                            sums.add(&self.weights, bucket);
-                        }
-                    },
-                );
-                let after = sums.totals();
-                words.push(((start, end), std::array::from_fn(|c| (after[c] - before[c]) as i32)));
-                before = after;
+                read_word(&bytes[start..end], mask, &mut seen, rows, &mut sums);
+                sums.mark(start, end, &mut words);
             },
         );
         if current != usize::MAX {
             let (s, distinct) = sums.take();
-            f((s, distinct, first, last), &words);
+            f((s, distinct, first, last), &mut words);
         }
     }
 
@@ -615,8 +657,7 @@ impl LexicalModel {
         let c = 1 + Category::ALL.iter().position(|&k| k == score.category).expect("a category is in ALL");
         // A word read again adds no n-gram its first reading did not (and is
         // skipped), so each word is here once, at its first place.
-        let mut ranked: Vec<((usize, usize), i32)> =
-            score.words.iter().map(|&(span, w)| (span, w[c] - w[0])).filter(|&(_, d)| d > 0).collect();
+        let mut ranked: Vec<((usize, usize), i32)> = score.words.leads(c).filter(|&(_, d)| d > 0).collect();
         // Heaviest first, then first in the text: spans are distinct, so the
         // order is total and the six it keeps do not depend on how it sorts.
         let order = |a: &((usize, usize), i32), b: &((usize, usize), i32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
@@ -648,6 +689,39 @@ pub fn passage_segments(segments: &[(usize, u8)], range: &std::ops::Range<usize>
     local
 }
 
+/// Adds the rows of the n-grams of `word` not yet in `seen` to `sums`, and
+/// their buckets to `seen`. Out of line, with the lanes in locals: inlined
+/// into the window reader, the loop kept them and its pointers on the stack
+/// (a load and a store for each of them, per n-gram).
+#[inline(never)]
+fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
+    seen.dirty = true; // a word has at least one n-gram
+    let bits = &mut seen.bits[..];
+    let rows = &rows.0[..];
+    let (mut even, mut odd, mut pending) = (sums.even, sums.odd, sums.pending);
+    word_ngrams(
+        word,
+        mask,
+        #[inline(always)]
+        |bucket| {
+            let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
+            if bits[w] & bit == 0 {
+                bits[w] |= bit;
+                let row = rows[bucket as usize];
+                even += row & RowSums::LANES;
+                odd += (row >> 8) & RowSums::LANES;
+                pending += 1;
+                if pending == 256 {
+                    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+                    sums.flush();
+                    (even, odd, pending) = (0, 0, 0);
+                }
+            }
+        },
+    );
+    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+}
+
 /// The buckets read in the current window: a bitset, zeroed whole between
 /// windows. (A window of a few hundred words sets thousands of buckets:
 /// listing each to clear it later cost more than zeroing the few KB of bits,
@@ -663,16 +737,6 @@ impl BucketSet {
         BucketSet { bits: vec![0; (buckets as usize).div_ceil(64)], dirty: false }
     }
 
-    /// Adds `bucket`; whether it was not there yet.
-    #[inline(always)]
-    fn insert(&mut self, bucket: u32) -> bool {
-        let (word, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-        let had = self.bits[word] & bit != 0;
-        self.bits[word] |= bit;
-        self.dirty = true;
-        !had
-    }
-
     fn clear(&mut self) {
         if std::mem::take(&mut self.dirty) {
             self.bits.fill(0);
@@ -680,11 +744,24 @@ impl BucketSet {
     }
 }
 
+/// A model's weight rows laid out for [`RowSums`]: one `u64` per bucket,
+/// read in one load (instead of six bytes found, masked and offset for each
+/// n-gram). A pack builds them once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WeightRows(Vec<u64>);
+
+impl WeightRows {
+    /// The rows of `model`.
+    pub(crate) fn of(model: &LexicalModel) -> WeightRows {
+        WeightRows((0..model.buckets).map(|b| RowSums::row(&model.weights, b)).collect())
+    }
+}
+
 /// Sums of weight rows, per class, as exact `i32`s: the six `i8`s of a row,
 /// offset by 128 into bytes, are added as 16-bit lanes of two `u64`s (even
 /// and odd classes), which are emptied into the sums every 256 rows, before
-/// a lane can overflow. A row is one load and a few ALU steps, natively and
-/// in wasm.
+/// a lane can overflow ([`read_word`] adds the rows). A row is one load and
+/// a few ALU steps, natively and in wasm.
 #[derive(Default)]
 struct RowSums {
     even: u64,
@@ -693,6 +770,84 @@ struct RowSums {
     pending: u32,
     sums: [i64; CLASSES],
     rows: u32,
+    /// How many times the lanes were emptied.
+    flushes: u32,
+}
+
+/// The words of a window, each with where the window's sums stood after it
+/// ([`RowSums::mark`]): its weights are worked out from these only for the
+/// evidence of the window that won ([`WordMarks::weights`]), instead of
+/// summing the lanes after every word of every text.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct WordMarks {
+    marks: Vec<WordMark>,
+    /// The sums and rows after the lanes were last emptied before a mark,
+    /// each time that changed: a mark's `flushed` counts these.
+    flushed: Vec<([i64; CLASSES], u32)>,
+    /// The emptyings of the window's sums seen by the last mark.
+    flushes: u32,
+    /// Added to every span (the passage's start in its projection).
+    offset: usize,
+}
+
+/// Where a window's sums stood after a word: its lanes, and how many
+/// entries of [`WordMarks::flushed`] there were (the last is the rest).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct WordMark {
+    span: (usize, usize),
+    even: u64,
+    odd: u64,
+    pending: u32,
+    flushed: u32,
+}
+
+impl WordMarks {
+    fn clear(&mut self) {
+        self.marks.clear();
+        self.flushed.clear();
+        self.flushes = 0;
+    }
+
+    /// Each word's span and how much more its n-grams new to the window
+    /// weigh towards class `c` than towards benign: [`Self::weights`]' `w[c]
+    /// - w[0]`, from the two classes' lanes alone (the rows' offsets cancel).
+    fn leads(&self, c: usize) -> impl Iterator<Item = ((usize, usize), i32)> + '_ {
+        let lane = |even: u64, odd: u64, c: usize| {
+            let lanes = if c.is_multiple_of(2) { even } else { odd };
+            ((lanes >> (16 * (c / 2))) & 0xffff) as i64
+        };
+        let mut before = 0i64;
+        self.marks.iter().map(move |m| {
+            let (sums, _) = match m.flushed {
+                0 => ([0; CLASSES], 0),
+                n => self.flushed[n as usize - 1],
+            };
+            let after = sums[c] - sums[0] + lane(m.even, m.odd, c) - lane(m.even, m.odd, 0);
+            let lead = (after - before) as i32;
+            before = after;
+            ((m.span.0 + self.offset, m.span.1 + self.offset), lead)
+        })
+    }
+
+    /// Each word's span and the weight, per class, of its n-grams new to the
+    /// window: the difference of the totals at its mark and the one before.
+    #[cfg(test)]
+    fn weights(&self) -> Vec<WordWeights> {
+        let mut before = [0i64; CLASSES];
+        self.marks
+            .iter()
+            .map(|m| {
+                let (sums, rows) = match m.flushed {
+                    0 => ([0; CLASSES], 0),
+                    n => self.flushed[n as usize - 1],
+                };
+                let after = RowSums::totals_of(&sums, rows + m.pending, m.even, m.odd);
+                let w = std::array::from_fn(|c| (after[c] - before[c]) as i32);
+                before = after;
+                ((m.span.0 + self.offset, m.span.1 + self.offset), w)
+            })
+            .collect()
+    }
 }
 
 impl RowSums {
@@ -700,26 +855,12 @@ impl RowSums {
     /// The bytes of one row in a `u64` (a row fits in one).
     const ROW: u64 = u64::MAX >> (64 - 8 * CLASSES);
 
-    /// Adds the weight row of `bucket`.
-    #[inline(always)]
-    fn add(&mut self, weights: &[i8], bucket: u32) {
+    /// The weight row of `bucket` as `RowSums` adds it: the six weights'
+    /// two's complement bytes + 128 (xor of the top bit), 0..=255 each.
+    fn row(weights: &[i8], bucket: u32) -> u64 {
         let at = bucket as usize * CLASSES;
-        let row = match weights.get(at..at + 8) {
-            Some(r) => {
-                let r: &[i8; 8] = r.try_into().expect("eight weights");
-                u64::from_le_bytes(r.map(|w| w as u8)) & Self::ROW
-            }
-            // The last row: six weights and no more.
-            None => weights[at..at + CLASSES].iter().rev().fold(0u64, |k, &w| (k << 8) | u64::from(w as u8)),
-        };
-        // Two's complement bytes + 128 (xor of the top bit): 0..=255.
-        let row = row ^ (Self::ROW & 0x8080_8080_8080_8080);
-        self.even += row & Self::LANES;
-        self.odd += (row >> 8) & Self::LANES;
-        self.pending += 1;
-        if self.pending == 256 {
-            self.flush();
-        }
+        let row = weights[at..at + CLASSES].iter().rev().fold(0u64, |k, &w| (k << 8) | u64::from(w as u8));
+        row ^ (Self::ROW & 0x8080_8080_8080_8080)
     }
 
     fn flush(&mut self) {
@@ -729,15 +870,33 @@ impl RowSums {
         }
         self.rows += self.pending;
         (self.even, self.odd, self.pending) = (0, 0, 0);
+        self.flushes += 1;
     }
 
-    /// The sums so far, per class (the lanes not emptied).
+    /// Records in `words` where the sums stand after the word `start..end`
+    /// (`words` cleared when the sums were last taken).
     #[inline(always)]
-    fn totals(&self) -> [i64; CLASSES] {
-        let rows = i64::from(self.rows + self.pending);
+    fn mark(&self, start: usize, end: usize, words: &mut WordMarks) {
+        if words.flushes != self.flushes {
+            words.flushed.push((self.sums, self.rows));
+            words.flushes = self.flushes;
+        }
+        words.marks.push(WordMark {
+            span: (start, end),
+            even: self.even,
+            odd: self.odd,
+            pending: self.pending,
+            flushed: words.flushed.len() as u32,
+        });
+    }
+
+    /// The sums, per class, of emptied sums `sums` over `rows` rows in all
+    /// and the lanes `even` and `odd`.
+    #[cfg(test)]
+    fn totals_of(sums: &[i64; CLASSES], rows: u32, even: u64, odd: u64) -> [i64; CLASSES] {
         std::array::from_fn(|c| {
-            let lanes = if c % 2 == 0 { self.even } else { self.odd };
-            self.sums[c] + ((lanes >> (16 * (c / 2))) & 0xffff) as i64 - 128 * rows
+            let lanes = if c % 2 == 0 { even } else { odd };
+            sums[c] + ((lanes >> (16 * (c / 2))) & 0xffff) as i64 - 128 * i64::from(rows)
         })
     }
 
@@ -855,6 +1014,21 @@ mod tests {
     }
 
     #[test]
+    fn word_ends_are_the_first_whitespace() {
+        // Whitespace, other bytes below 0x21 and bytes above 0x7f, at every
+        // offset of the eight-byte steps.
+        let alphabet =
+            [b' ', b'\t', b'\n', b'\x0c', b'\r', b'\x0b', 0, 1, 0x1f, 0x20, 0x21, b'a', 0x7f, 0x80, 0xa0, 0xff];
+        for seed in 0..20000u64 {
+            let text = crate::testing::random_seq(seed, &alphabet, 40);
+            for i in 0..=text.len() {
+                let want = text[i..].iter().position(u8::is_ascii_whitespace).map_or(text.len(), |n| i + n);
+                assert_eq!(word_end(&text, i), want, "{text:?} from {i}");
+            }
+        }
+    }
+
+    #[test]
     fn repeated_words_are_found_by_content() {
         // Short, eight-byte and long words, at the end of the text too.
         let text = b"abcdefgh abcdefghi abcdefgh abcdefgX abcdefghi abcdefghij ab ab";
@@ -963,8 +1137,8 @@ mod tests {
             }
         });
         let mut read = Vec::new();
-        m.windows(bytes, 700, &breaks, |(sums, distinct, first, last), words| {
-            read.push((sums, distinct, first, last, words.to_vec()))
+        m.windows(&WeightRows::of(&m), bytes, 700, &breaks, |(sums, distinct, first, last), words: &mut WordMarks| {
+            read.push((sums, distinct, first, last, words.weights(), words.clone()))
         });
         assert!(plain.len() > 20 && plain.len() == read.len());
         for ((set, words, first, last), got) in plain.iter().zip(&read) {
@@ -976,6 +1150,11 @@ mod tests {
             }
             assert_eq!((sums, set.len() as u32, *first, *last), (got.0, got.1, got.2, got.3));
             assert_eq!(*words, got.4);
+            for c in 1..CLASSES {
+                let leads: Vec<((usize, usize), i32)> = got.5.leads(c).collect();
+                let want: Vec<((usize, usize), i32)> = words.iter().map(|&(span, w)| (span, w[c] - w[0])).collect();
+                assert_eq!(leads, want);
+            }
         }
     }
 

@@ -759,20 +759,7 @@ impl Normalizer {
                 // The run of ASCII bytes from here that each fold to one
                 // byte (none dropped, no second space in a row), pushed at once.
                 let start = i;
-                while i < bytes.len() {
-                    // Only a space or nothing (dropped, or not ASCII) is
-                    // at most b' ': one test for everything else.
-                    let m = self.ascii[bytes[i] as usize];
-                    if m <= b' ' {
-                        if m == ASCII_DROPPED || last_space {
-                            break;
-                        }
-                        last_space = true;
-                    } else {
-                        last_space = false;
-                    }
-                    i += 1;
-                }
+                i = ascii_run(&self.ascii, bytes, i, &mut last_space);
                 if i > start {
                     emit.push_ascii(&self.ascii, &bytes[start..i], (origin + start) as u32, flags_in);
                 } else {
@@ -1885,6 +1872,32 @@ fn join_spelled_at(chars: &[PChar], i: usize, out: &mut Vec<PChar>) -> (usize, b
     (letters[letters.len() - 1] + 1, true)
 }
 
+/// The end of the run of ASCII bytes of `bytes` from `i` that each fold to
+/// one byte under `ascii` (none dropped, no second space in a row;
+/// `last_space`: the byte before was a space, updated). Out of line: in
+/// [`Normalizer::project`]'s frame the loop reloaded its pointers from the
+/// stack on every byte.
+#[inline(never)]
+fn ascii_run(ascii: &[u8; 256], bytes: &[u8], mut i: usize, last_space: &mut bool) -> usize {
+    let mut space = *last_space;
+    while let Some(&b) = bytes.get(i) {
+        // Only a space or nothing (dropped, or not ASCII) is at most b' ':
+        // one test for everything else.
+        let m = ascii[b as usize];
+        if m <= b' ' {
+            if m == ASCII_DROPPED || space {
+                break;
+            }
+            space = true;
+        } else {
+            space = false;
+        }
+        i += 1;
+    }
+    *last_space = space;
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2181,6 +2194,41 @@ mod tests {
         let n = Normalizer::new(Steps::ALL);
         let p = n.project(text);
         p.iter().find(|p| p.kind == ProjectionKind::Deobfuscated).map_or(p[0].text.clone(), |p| p.text.clone())
+    }
+
+    #[test]
+    fn ascii_runs_end_where_a_byte_by_byte_reading_ends_them() {
+        // The reading in fold_into's loop before it moved out of line: a
+        // space after a space, or a dropped byte, ends the run.
+        let reference = |ascii: &[u8; 256], bytes: &[u8], mut i: usize, last_space: &mut bool| {
+            while i < bytes.len() {
+                let m = ascii[bytes[i] as usize];
+                if m <= b' ' {
+                    if m == ASCII_DROPPED || *last_space {
+                        break;
+                    }
+                    *last_space = true;
+                } else {
+                    *last_space = false;
+                }
+                i += 1;
+            }
+            i
+        };
+        let alphabet = [b'a', b'Z', b'0', b' ', b'\n', b'\t', 0, 0x1f, 0x7f, b'-', b'.', b'_', 0xc3];
+        for steps in [Steps::ALL, Steps { casefold: false, invisible: false, ..Steps::ALL }] {
+            let ascii = ascii_table(steps);
+            for seed in 0..5000u64 {
+                let bytes = crate::testing::random_seq(seed, &alphabet, 30);
+                for i in 0..=bytes.len() {
+                    for space in [false, true] {
+                        let (mut a, mut b) = (space, space);
+                        assert_eq!(ascii_run(&ascii, &bytes, i, &mut a), reference(&ascii, &bytes, i, &mut b));
+                        assert_eq!(a, b, "{bytes:?} from {i}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

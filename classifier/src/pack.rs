@@ -290,6 +290,10 @@ pub struct Pack {
     pub(crate) lexical_classes: [u8; 5],
     /// One per rule, in order: what its condition needs present first.
     pub(crate) rule_gates: Vec<crate::eval::Gate>,
+    /// The gates by lexicon, to open a text's rules at once.
+    pub(crate) gate_index: crate::eval::GateIndex,
+    /// The lexical model's weights laid out for scoring (empty without one).
+    pub(crate) lexical_rows: crate::lexical::WeightRows,
     pub(crate) warnings: Vec<Error>,
 }
 
@@ -502,7 +506,9 @@ impl Pack {
                 }
             }
         }
-        let rule_gates = data.rules.iter().map(|r| crate::eval::Gate::of(&r.when)).collect();
+        let rule_gates: Vec<crate::eval::Gate> = data.rules.iter().map(|r| crate::eval::Gate::of(&r.when)).collect();
+        let gate_index = crate::eval::GateIndex::of(&rule_gates);
+        let lexical_rows = data.model.as_ref().map(crate::lexical::WeightRows::of).unwrap_or_default();
         Ok(Pack {
             data,
             fuzzy_terms,
@@ -515,6 +521,8 @@ impl Pack {
             normalizer,
             lexical_classes,
             rule_gates,
+            gate_index,
+            lexical_rows,
             warnings: Vec::new(),
         })
     }

@@ -10,17 +10,20 @@
 //! anchored walk never follows), and classifying the corpus costs within 1%
 //! of the instructions it took with them (callgrind).
 //!
-//! Layout: node `n`'s children are `edges[child[n]..child[n + 1]]`, (byte,
-//! target) pairs sorted by byte; nodes with many children (and the root) also get
-//! a 256-entry row in `dense` so the walk looks them up in one step. Node 0
-//! is the root. Node `n` ends the keys `ids[ends[n]..ends[n + 1]]`.
+//! Layout: nodes with many children (and the root) get a 256-entry row in
+//! `dense` so the walk looks them up in one step; every other node's
+//! children are (byte, target) pairs in `edges`, sorted by byte, from where
+//! the node's list starts and up to an end marker ([`END`], above every
+//! byte, whose target is the node's number), so the walk reads only `edges`.
+//! Node 0 is the root. Node `n` ends the keys `ids[ends[n]..ends[n + 1]]`.
 //!
 //! Targets (in `edges` and `dense`) are not bare node numbers but *states*
 //! that say what the walk must do next without loading anything else: a
 //! dense node is `row << 2 | DENSE` (its row in `dense`; `dense_node` gives
-//! the node back), a sparse node `n << 2`, and either has `ENDS` set when
-//! keys end there. A target of 0 means "no transition" (nothing leads back
-//! to the root, whose state is `DENSE`).
+//! the node back), a sparse node `start << 2` (where its list starts in
+//! `edges`), and either has `ENDS` set when keys end there. A target of 0
+//! means "no transition" (nothing leads back to the root, whose state is
+//! `DENSE`, and `edges` starts with an end marker that no state names).
 //!
 //! ```ignore
 //! let t = Trie::new(&[(b"ab".as_slice(), 0), (b"abc".as_slice(), 1)]);
@@ -39,12 +42,13 @@ const DENSE_MIN: usize = 4;
 const DENSE: u32 = 1;
 /// In a state: keys end at the node.
 const ENDS: u32 = 2;
+/// In `edges`: the end of a node's children (above every byte).
+const END: u16 = 256;
 
 /// A trie of byte-string keys, each with an id.
 #[derive(Clone, Debug)]
 pub(crate) struct Trie {
-    child: Vec<u32>,
-    edges: Vec<(u8, u32)>,
+    edges: Vec<(u16, u32)>,
     /// `dense_node[r]`: the node whose row is `r` in `dense`.
     dense_node: Vec<u32>,
     dense: Vec<u32>,
@@ -112,6 +116,9 @@ impl Trie {
         // Each node's state (see the module docs), then targets as states.
         let mut dense_node = Vec::new();
         let mut state = vec![0u32; nodes];
+        // Sparse lists after a first end marker (a start of 0 would be the
+        // state 0), each with its end marker.
+        let mut listed = 1;
         for n in 0..nodes {
             let (lo, hi) = (child[n] as usize, child[n + 1] as usize);
             let ends_here = if ends[n] != ends[n + 1] { ENDS } else { 0 };
@@ -119,7 +126,8 @@ impl Trie {
                 dense_node.push(n as u32);
                 ((dense_node.len() as u32 - 1) << 2) | DENSE | ends_here
             } else {
-                ((n as u32) << 2) | ends_here
+                listed += hi - lo + 1;
+                ((listed - (hi - lo + 1)) as u32) << 2 | ends_here
             };
         }
         for t in &mut next {
@@ -131,8 +139,17 @@ impl Trie {
                 dense[row * 256 + bytes[i] as usize] = next[i];
             }
         }
-        let edges = bytes.into_iter().zip(next).collect();
-        Trie { child, edges, dense_node, dense, ends, ids }
+        let mut edges = Vec::with_capacity(listed);
+        edges.push((END, 0));
+        for n in 0..nodes {
+            if state[n] & DENSE == 0 {
+                let (lo, hi) = (child[n] as usize, child[n + 1] as usize);
+                debug_assert_eq!(edges.len() as u32, state[n] >> 2);
+                edges.extend((lo..hi).map(|i| (u16::from(bytes[i]), next[i])));
+                edges.push((END, n as u32));
+            }
+        }
+        Trie { edges, dense_node, dense, ends, ids }
     }
 
     /// The node of a (non-zero) state.
@@ -141,27 +158,41 @@ impl Trie {
         if state & DENSE != 0 {
             self.dense_node[(state >> 2) as usize] as usize
         } else {
-            (state >> 2) as usize
+            // The target of the end marker of the node's list.
+            let list = self.edges.get((state >> 2) as usize..).unwrap_or_default();
+            list.iter().find(|&&(c, _)| c == END).map_or(0, |&(_, n)| n as usize)
         }
     }
 
     /// Calls `found(id, end)` for every key that is a prefix of `text[s..]`
     /// (`end` is `s` plus its length), shortest first; keys of equal text in
-    /// id order.
+    /// id order. The bytes between keys' ends are walked in a loop without
+    /// the call to `found`, so that inlined into the matcher's loops the
+    /// walk's state stays in registers (callgrind, classify on the corpus:
+    /// -4.2M instructions; out of line, +17M).
     #[inline]
     pub(crate) fn walk(&self, text: &[u8], s: usize, found: &mut dyn FnMut(usize, usize)) {
+        let bytes = text.get(s..).unwrap_or_default();
         let mut state = DENSE; // the root
-        for (k, &b) in text.get(s..).unwrap_or_default().iter().enumerate() {
-            state = self.step(state, b);
-            if state == 0 {
-                return;
-            }
-            if state & ENDS != 0 {
-                let node = self.node(state);
-                let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
-                for &id in &self.ids[lo..hi] {
-                    found(id as usize, s + k + 1);
+        let mut k = 0;
+        loop {
+            // Bytes until the walk dies or reaches the end of a key, in a
+            // loop without the call, so its state stays in registers.
+            loop {
+                let Some(&b) = bytes.get(k) else { return };
+                state = self.step(state, b);
+                k += 1;
+                if state == 0 {
+                    return;
                 }
+                if state & ENDS != 0 {
+                    break;
+                }
+            }
+            let node = self.node(state);
+            let (lo, hi) = (self.ends[node] as usize, self.ends[node + 1] as usize);
+            for &id in &self.ids[lo..hi] {
+                found(id as usize, s + k);
             }
         }
     }
@@ -172,10 +203,10 @@ impl Trie {
         if state & DENSE != 0 {
             return self.dense[(state >> 2) as usize * 256 + b as usize];
         }
-        let node = (state >> 2) as usize;
-        let Some(&[lo, hi]) = self.child.get(node..node + 2) else { return 0 };
-        // Children in byte order: stop at the first byte not below `b`.
-        for &(c, next) in self.edges.get(lo as usize..hi as usize).unwrap_or_default() {
+        // Children in byte order: stop at the first byte not below `b`
+        // (at the latest at the end marker, above every byte).
+        let b = u16::from(b);
+        for &(c, next) in self.edges.get((state >> 2) as usize..).unwrap_or_default() {
             if c >= b {
                 return if c == b { next } else { 0 };
             }
@@ -243,6 +274,29 @@ mod tests {
         let text: Vec<u8> = (0..=255u8).chain([b'q', 0xff, b'x', b'y']).collect();
         for s in 0..=text.len() {
             assert_eq!(walk(&t, &text, s), naive(&keys, &text, s));
+        }
+    }
+
+    #[test]
+    fn random_keys_and_texts_match_the_naive_prefix_test() {
+        // Keys over a few bytes (so that they share prefixes, end inside one
+        // another and repeat), texts over the same bytes: every start.
+        let alphabet = [b'a', b'b', b'c', b' ', 0xc3, 0xa9, 0xff];
+        for seed in 0..3000u64 {
+            let owned: Vec<Vec<u8>> =
+                (0..1 + seed % 23).map(|i| crate::testing::random_seq(seed * 31 + i, &alphabet, 7)).collect();
+            let mut keys: Vec<(&[u8], u32)> = owned
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.as_slice(), i as u32))
+                .filter(|(k, _)| !k.is_empty())
+                .collect();
+            keys.sort();
+            let t = Trie::new(&keys);
+            let text = crate::testing::random_seq(seed, &alphabet, 40);
+            for s in 0..=text.len() {
+                assert_eq!(walk(&t, &text, s), naive(&keys, &text, s), "seed {seed} at {s}");
+            }
         }
     }
 

@@ -192,7 +192,22 @@ impl Pack {
         // lift their score but not lower it.
         let mut decoded: Vec<Category> = Vec::new();
         let mut fingerprint_hits: Vec<Hit> = Vec::new();
-        for (rule, gate) in self.data.rules.iter().zip(&self.rule_gates) {
+        // The rules whose gates the whole text opens, in order: a rule that
+        // reads fewer roles sees fewer hits, so its gate is tested again on
+        // them (`eval`), but it is never open where the text's is closed.
+        let open = self.gate_index.open(&presence);
+        let candidates = open.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let r = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    r
+                })
+            })
+        });
+        for r in candidates {
+            let (rule, gate) = (&self.data.rules[r], &self.rule_gates[r]);
             let counted = rule.roles.0 & present;
             if counted == 0 {
                 continue;
@@ -337,7 +352,7 @@ impl Pack {
             }
             let starts = self.segment_classes(projection, segments, roles);
             for passage in passages {
-                let score = model.score_in(&projection.text, passage, &starts);
+                let score = model.score_in_with(&self.lexical_rows, &projection.text, passage, &starts);
                 if best.as_ref().is_none_or(|(b, _)| score.extraction > b.extraction) {
                     best = Some((score, k));
                 }
