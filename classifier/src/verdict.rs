@@ -241,7 +241,8 @@ impl Pack {
             *miss *= 1.0 - rule.weight;
             let mut w = Vec::new();
             ctx.witness(&rule.when, &mut w);
-            let mut w: Vec<Hit> = w.into_iter().copied().collect();
+            // Sorted and deduplicated as references (a stable sort: the same
+            // order as sorting the copies), copied once into the hits kept.
             w.sort_by_key(|h| (h.orig.0, h.orig.1));
             w.dedup_by_key(|h| h.orig);
             let bits = w.iter().fold(0u8, |acc, h| acc | h.flags);
@@ -256,7 +257,7 @@ impl Pack {
                 spans: w.iter().map(|h| span(text, segments, roles, h)).collect(),
                 via: if via.is_empty() { "text".to_string() } else { via.join("+") },
             });
-            fingerprint_hits.extend(w);
+            fingerprint_hits.extend(w.into_iter().copied());
         }
         let mut rules: BTreeMap<Category, f64> = keep.into_iter().map(|(c, miss)| (c, 1.0 - miss)).collect();
         if let Some(model) = &self.data.model {
