@@ -610,29 +610,19 @@ mod tests {
                 .collect();
             let gates: Vec<Gate> = rules.iter().map(Gate::of).collect();
             let index = GateIndex::of(&gates);
+            // A hit of `lexicon` (a number token of value `term` for u32::MAX).
+            let hit = |lexicon: u32, term: u64| Hit {
+                lexicon,
+                term,
+                orig: (0, 1),
+                tok: (0, 1),
+                projection: 0,
+                flags: 0,
+                norm: (0, 1),
+            };
             for _ in 0..20 {
-                let hits: Vec<Hit> = (0..rng.below(6))
-                    .map(|_| Hit {
-                        lexicon: lexicons[rng.below(lexicons.len())],
-                        term: 0,
-                        orig: (0, 1),
-                        tok: (0, 1),
-                        projection: 0,
-                        flags: 0,
-                        norm: (0, 1),
-                    })
-                    .collect();
-                let numbers: Vec<Hit> = (0..rng.below(3))
-                    .map(|_| Hit {
-                        lexicon: u32::MAX,
-                        term: rng.below(60) as u64,
-                        orig: (0, 1),
-                        tok: (0, 1),
-                        projection: 0,
-                        flags: 0,
-                        norm: (0, 1),
-                    })
-                    .collect();
+                let hits: Vec<Hit> = (0..rng.below(6)).map(|_| hit(lexicons[rng.below(lexicons.len())], 0)).collect();
+                let numbers: Vec<Hit> = (0..rng.below(3)).map(|_| hit(u32::MAX, rng.below(60) as u64)).collect();
                 let presence = Presence::of(&hits, 131, &numbers);
                 let open = index.open(&presence);
                 for (r, gate) in gates.iter().enumerate() {
