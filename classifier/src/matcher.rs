@@ -468,9 +468,7 @@ impl Pack {
         // within one projection nesting is judged on the projection's text.
         // (Which of equal spans comes first decides which term a `distinct`
         // count sees: this sort, unstable as it is, is part of the verdicts.)
-        hits.sort_unstable_by_key(|h| {
-            (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
-        });
+        hits.sort_unstable_by_key(grouping_key);
         // In place: `dedup_by` compares each hit with the last one kept.
         let mut kept = hits;
         kept.dedup_by(|h, last| nested_in(h, last));
@@ -608,6 +606,15 @@ fn report(text: &str, pattern: &Pattern, s: usize, e: usize, add: &mut dyn FnMut
             add(p, s, end);
         }
     }
+}
+
+/// The order hits are grouped in ([`Pack::scan`]): by lexicon, then by
+/// start, longest first, projection and the range there, so that a hit
+/// nested in another of its lexicon comes after it ([`nested_in`]).
+type GroupingKey = (u32, u32, std::cmp::Reverse<u32>, u8, u32, std::cmp::Reverse<u32>);
+
+fn grouping_key(h: &Hit) -> GroupingKey {
+    (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
 }
 
 /// Whether hit `h`, coming after `last` in the order hits are grouped in, is
@@ -859,9 +866,7 @@ mod tests {
                     }
                 })
                 .collect();
-            hits.sort_unstable_by_key(|h| {
-                (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
-            });
+            hits.sort_unstable_by_key(grouping_key);
             let want = copy(&hits);
             hits.dedup_by(|h, last| nested_in(h, last));
             assert_eq!(hits, want, "seed {seed}");
