@@ -466,8 +466,7 @@ impl Pack {
         // drop hits nested inside a longer one ("prompt" inside "system prompt").
         // Decoded base64 maps every character to the whole encoded run, so
         // within one projection nesting is judged on the projection's text.
-        // (Which of equal spans comes first decides which term a `distinct`
-        // count sees: this sort, unstable as it is, is part of the verdicts.)
+        // The key is a total order, so the unstable sort is deterministic.
         hits.sort_unstable_by_key(grouping_key);
         // In place: `dedup_by` compares each hit with the last one kept.
         let mut kept = hits;
@@ -610,11 +609,16 @@ fn report(text: &str, pattern: &Pattern, s: usize, e: usize, add: &mut dyn FnMut
 
 /// The order hits are grouped in ([`Pack::scan`]): by lexicon, then by
 /// start, longest first, projection and the range there, so that a hit
-/// nested in another of its lexicon comes after it ([`nested_in`]).
-type GroupingKey = (u32, u32, std::cmp::Reverse<u32>, u8, u32, std::cmp::Reverse<u32>);
+/// nested in another of its lexicon comes after it ([`nested_in`]); then by
+/// term and flags, so that the order is total. Of equal spans the one kept
+/// is the lowest term, whatever else the text holds: with an unstable sort
+/// on a partial order, an added hit anywhere could change which term a
+/// `distinct` count sees.
+type GroupingKey = (u32, u32, std::cmp::Reverse<u32>, u8, u32, std::cmp::Reverse<u32>, u64, u8);
 
 fn grouping_key(h: &Hit) -> GroupingKey {
-    (h.lexicon, h.orig.0, std::cmp::Reverse(h.orig.1), h.projection, h.norm.0, std::cmp::Reverse(h.norm.1))
+    let (orig, norm) = (h.orig, h.norm);
+    (h.lexicon, orig.0, std::cmp::Reverse(orig.1), h.projection, norm.0, std::cmp::Reverse(norm.1), h.term, h.flags)
 }
 
 /// Whether hit `h`, coming after `last` in the order hits are grouped in, is
@@ -870,6 +874,39 @@ mod tests {
             let want = copy(&hits);
             hits.dedup_by(|h, last| nested_in(h, last));
             assert_eq!(hits, want, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn kept_hits_do_not_depend_on_the_order_they_were_found_in() {
+        // Equal spans of one lexicon found by different terms: whichever order
+        // the matcher reports them in, the same hits are kept.
+        let keep = |mut hits: Vec<Hit>| {
+            hits.sort_unstable_by_key(grouping_key);
+            hits.dedup_by(|h, last| nested_in(h, last));
+            hits
+        };
+        for seed in 0..2000u64 {
+            let mut rng = crate::testing::Lcg::new(seed);
+            let hits: Vec<Hit> = (0..rng.below(30))
+                .map(|_| {
+                    let (a, b) = (rng.below(4) as u32, rng.below(4) as u32);
+                    Hit {
+                        lexicon: rng.below(2) as u32,
+                        term: rng.below(5) as u64,
+                        orig: (a.min(b), a.max(b)),
+                        tok: (0, 0),
+                        projection: 0,
+                        flags: rng.below(2) as u8,
+                        norm: (a.min(b), a.max(b)),
+                    }
+                })
+                .collect();
+            let mut shuffled = hits.clone();
+            for i in (1..shuffled.len()).rev() {
+                shuffled.swap(i, rng.below(i + 1));
+            }
+            assert_eq!(keep(shuffled), keep(hits), "seed {seed}");
         }
     }
 
