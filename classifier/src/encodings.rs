@@ -207,20 +207,11 @@ fn could_win(hits: u32, plain: u32) -> bool {
 #[cfg(test)]
 fn unannounced_decodings_read_through(folded: &str) -> (bool, bool) {
     let (mut plain, mut rot, mut rev) = (0u32, 0u32, 0u32);
-    let mut words = 0;
-    let bytes = folded.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() && words < WORDS_READ && plain < PLAIN_ENOUGH {
-        if !bytes[i].is_ascii_lowercase() {
-            i += 1;
-            continue;
+    let words = folded.split(|c: char| !c.is_ascii_lowercase()).filter(|w| !w.is_empty()).take(WORDS_READ);
+    for word in words.map(str::as_bytes) {
+        if plain >= PLAIN_ENOUGH {
+            break;
         }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_lowercase() {
-            i += 1;
-        }
-        words += 1;
-        let word = &bytes[start..i];
         if !(2..=6).contains(&word.len()) {
             continue;
         }
