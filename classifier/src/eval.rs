@@ -154,14 +154,11 @@ impl GateIndex {
                     continue;
                 };
                 for &(w, bits) in set.words.iter() {
-                    for b in 0..64 {
-                        if bits & (1 << b) != 0 {
-                            let l = w as usize * 64 + b;
-                            if index.by_lexicon.len() <= l {
-                                index.by_lexicon.resize_with(l + 1, Default::default);
-                            }
-                            index.by_lexicon[l][k].push(r as u32);
+                    for l in ones(w as usize, bits) {
+                        if index.by_lexicon.len() <= l {
+                            index.by_lexicon.resize_with(l + 1, Default::default);
                         }
+                        index.by_lexicon[l][k].push(r as u32);
                     }
                 }
                 if let Some(min) = set.min_number {
@@ -177,10 +174,7 @@ impl GateIndex {
     pub fn open(&self, presence: &Presence) -> Vec<u64> {
         let mut open = self.free.clone();
         for (w, &have) in presence.lexicons.iter().enumerate() {
-            let mut bits = have;
-            while bits != 0 {
-                let l = w * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
+            for l in ones(w, have) {
                 let Some(rules) = self.by_lexicon.get(l) else { break };
                 for (open, rules) in open.iter_mut().zip(rules) {
                     for &r in rules {
@@ -205,6 +199,19 @@ impl GateIndex {
         debug_assert_eq!(first.len(), self.rules.div_ceil(64));
         first
     }
+}
+
+/// The indices of the bits set in word `w` of a bitset (bit `b` of word
+/// `w` is index `w * 64 + b`), lowest first.
+#[inline(always)]
+pub(crate) fn ones(w: usize, mut bits: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (bits != 0).then(|| {
+            let b = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            w * 64 + b
+        })
+    })
 }
 
 impl<'a> Ctx<'a> {

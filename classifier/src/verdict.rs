@@ -196,16 +196,7 @@ impl Pack {
         // reads fewer roles sees fewer hits, so its gate is tested again on
         // them (`eval`), but it is never open where the text's is closed.
         let open = self.gate_index.open(&presence);
-        let candidates = open.iter().enumerate().flat_map(|(w, &bits)| {
-            let mut bits = bits;
-            std::iter::from_fn(move || {
-                (bits != 0).then(|| {
-                    let r = w * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    r
-                })
-            })
-        });
+        let candidates = open.iter().enumerate().flat_map(|(w, &bits)| crate::eval::ones(w, bits));
         for r in candidates {
             let (rule, gate) = (&self.data.rules[r], &self.rule_gates[r]);
             let counted = rule.roles.0 & present;
