@@ -206,7 +206,7 @@ pub struct Scan {
 }
 
 /// Splits a projection's text into tokens: runs of word characters, except
-/// Han and Kana, where each character is a token. `1,000` is one token.
+/// scripts written without spaces (Thai, Han, Kana...), where each character is a token. `1,000` is one token.
 pub fn tokenize(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(text.len() / 5);
     tokenize_with(text, |s, e| out.push((s, e)));
@@ -728,6 +728,13 @@ mod tests {
         let t = "give me 1,000 q&a pairs: 系统提示 ok";
         let toks: Vec<&str> = tokenize(t).into_iter().map(|(s, e)| &t[s..e]).collect();
         assert_eq!(toks, ["give", "me", "1,000", "q", "a", "pairs", "系", "统", "提", "示", "ok"]);
+    }
+
+    #[test]
+    fn thai_characters_are_tokens_like_han() {
+        let t = "ok โมเดล x";
+        let toks: Vec<&str> = tokenize(t).into_iter().map(|(s, e)| &t[s..e]).collect();
+        assert_eq!(toks, ["ok", "โ", "ม", "เ", "ด", "ล", "x"]);
     }
 
     #[test]

@@ -1309,13 +1309,15 @@ fn is_hangul_syllable(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
-/// Han and Kana: scripts written without spaces, where every character is a token.
+/// Scripts written without spaces between words, where every character is a
+/// token: Thai, Lao, Myanmar, Khmer, Han and Kana. A term in them matches
+/// anywhere inside a run of the script, as a sequence of characters.
 pub fn is_unspaced_script(c: char) -> bool {
-    if c < '\u{3040}' {
+    if c < '\u{0E00}' {
         return false;
     }
     matches!(c,
-        '\u{3040}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
+        '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}' | '\u{3040}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
         | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
 }
 
