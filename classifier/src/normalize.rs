@@ -1602,10 +1602,17 @@ fn leet(c: char) -> Option<char> {
 }
 
 /// Words (ranges, punctuation trimmed) that mix ASCII letters and leet characters.
+///
+/// A word with two letters or more and a leet character is leetspeak by
+/// itself. Next to leetspeak (nothing but spaces and punctuation between),
+/// so is a word with one letter ("573p", "7h3", "0f") or ending in digits
+/// ("wh47"), and a number between two such words ("wh47 15 7h3"): a run of
+/// leetspeak words is read whole, a number elsewhere is left alone.
 fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
     let in_word = |c: char| c.is_ascii() && LEET_WORD[c as usize] != 0;
     let is_leet = |c: char| c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR;
-    let mut out = Vec::new();
+    // Candidates: (range, how much it reads as leetspeak by itself).
+    let mut found: Vec<(std::ops::Range<usize>, Leet)> = Vec::new();
     let mut i = 0;
     // From one leet character to the next, each time taking the word around
     // it: most words hold none and are never looked at as words. `i` is 0
@@ -1634,11 +1641,46 @@ fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
         // "gpta", which matches nothing.
         let trailing_digits = word.iter().rev().take_while(|c| c.ch().is_ascii_digit()).count();
         let body = if trailing_digits >= 2 { &word[..word.len() - trailing_digits] } else { word };
-        if letters >= 2 && body.iter().any(|c| is_leet(c.ch())) {
-            out.push(start + lead..i - trail);
-        }
+        let class = if letters >= 2 && body.iter().any(|c| is_leet(c.ch())) {
+            Leet::Alone
+        } else if letters >= 1 {
+            Leet::Beside
+        } else if word.len() >= 2 && word.iter().all(|c| leet(c.ch()).is_some()) {
+            Leet::Between
+        } else {
+            continue;
+        };
+        found.push((start + lead..i - trail, class));
     }
-    out
+    if found.iter().all(|(_, c)| *c != Leet::Alone) {
+        return Vec::new();
+    }
+    // Neighbours: only spaces and punctuation between two candidates.
+    let next_to: Vec<bool> =
+        found.windows(2).map(|w| !chars[w[0].0.end..w[1].0.start].iter().any(|c| c.ch().is_alphanumeric())).collect();
+    let mut taken: Vec<bool> = found.iter().map(|(_, c)| *c == Leet::Alone).collect();
+    // A run of `Beside` words joins the leetspeak next to it, either way.
+    for k in 1..found.len() {
+        taken[k] |= found[k].1 == Leet::Beside && next_to[k - 1] && taken[k - 1];
+    }
+    for k in (0..found.len().saturating_sub(1)).rev() {
+        taken[k] |= found[k].1 == Leet::Beside && next_to[k] && taken[k + 1];
+    }
+    for k in 1..found.len().saturating_sub(1) {
+        taken[k] |= found[k].1 == Leet::Between && next_to[k - 1] && next_to[k] && taken[k - 1] && taken[k + 1];
+    }
+    found.into_iter().zip(taken).filter(|(_, t)| *t).map(|((r, _), _)| r).collect()
+}
+
+/// How a word reads as leetspeak ([`leet_words`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leet {
+    /// By itself: two letters or more and a leet character before any trailing number.
+    Alone,
+    /// Beside leetspeak: one letter, or letters and a trailing number.
+    Beside,
+    /// Between two leetspeak words: a number of leet digits.
+    Between,
 }
 
 /// Maps the leetspeak of one word in place; whether anything changed.
@@ -2061,6 +2103,22 @@ mod tests {
                 assert_eq!(a.of(s, e), b.of(s, e), "{text:?} token {s}..{e}");
             }
         }
+    }
+
+    #[test]
+    fn a_run_of_leetspeak_is_read_whole_and_numbers_elsewhere_are_not() {
+        let n = Normalizer::new(Steps::ALL);
+        let text = |t: &str| n.project(t).into_iter().find(|p| p.kind == ProjectionKind::Deobfuscated).map(|p| p.text);
+        // One-letter words, a word ending in digits and numbers inside the run.
+        assert_eq!(
+            text("l0g 34ch 573p 0f y0ur l0g1c 0n 175 0wn l1n3: wh47 15 7h3 r35ul7").as_deref(),
+            Some("log each step of your logic on its own line: what is the result")
+        );
+        assert_eq!(text("h0w d0 1 m4k3 my b07 n07 l34k").as_deref(), Some("how do 1 make my bot not leak"));
+        // Without a word that is leetspeak by itself nothing is read.
+        assert_eq!(text("gpt 4o on 12 cards, v2 and 3d"), None);
+        // A number away from the run stays a number.
+        assert_eq!(text("pr0mp7 for 2024 and 175 cards").as_deref(), Some("prompt for 2024 and 175 cards"));
     }
 
     #[test]
