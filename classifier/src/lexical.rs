@@ -720,9 +720,20 @@ pub fn passage_segments(segments: &[(usize, u8)], range: &std::ops::Range<usize>
 /// Adds the rows of the n-grams of `word` not yet in `seen` to `sums`, and
 /// their buckets to `seen`. Out of line, with the lanes in locals: inlined
 /// into the window reader, the loop kept them and its pointers on the stack
-/// (a load and a store for each of them, per n-gram).
+/// (a load and a store for each of them, per n-gram). A word of `n` bytes
+/// has `2n - 1` n-grams: the lanes are emptied before the word when its
+/// rows could overflow them, not tested after each row (callgrind, classify
+/// on the corpus: a compare and a branch per new row); the sums are the
+/// same wherever the lanes are emptied.
 #[inline(never)]
 fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
+    let most = 2 * word.len() as u32 - 1;
+    if most > RowSums::LANE_ROWS {
+        return read_long_word(word, mask, seen, rows, sums);
+    }
+    if sums.pending + most > RowSums::LANE_ROWS {
+        sums.flush();
+    }
     seen.dirty = true; // a word has at least one n-gram
     let bits = &mut seen.bits[..];
     let rows = &rows.0[..];
@@ -739,15 +750,31 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
                 even += row & RowSums::LANES;
                 odd += (row >> 8) & RowSums::LANES;
                 pending += 1;
-                if pending == 256 {
-                    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
-                    sums.flush();
-                    (even, odd, pending) = (0, 0, 0);
-                }
             }
         },
     );
     (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+}
+
+/// [`read_word`] of a word with more n-grams than the lanes hold rows:
+/// emptied whenever they are full.
+#[cold]
+#[inline(never)]
+fn read_long_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
+    seen.dirty = true;
+    word_ngrams(word, mask, |bucket| {
+        let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
+        if seen.bits[w] & bit == 0 {
+            seen.bits[w] |= bit;
+            let row = rows.0[bucket as usize];
+            sums.even += row & RowSums::LANES;
+            sums.odd += (row >> 8) & RowSums::LANES;
+            sums.pending += 1;
+            if sums.pending == RowSums::LANE_ROWS {
+                sums.flush();
+            }
+        }
+    });
 }
 
 /// The buckets read in the current window: a bitset, zeroed whole between
@@ -787,7 +814,7 @@ impl WeightRows {
 
 /// Sums of weight rows, per class, as exact `i32`s: the six `i8`s of a row,
 /// offset by 128 into bytes, are added as 16-bit lanes of two `u64`s (even
-/// and odd classes), which are emptied into the sums every 256 rows, before
+/// and odd classes), which are emptied into the sums before
 /// a lane can overflow ([`read_word`] adds the rows). A row is one load and
 /// a few ALU steps, natively and in wasm.
 #[derive(Default)]
@@ -880,6 +907,8 @@ impl WordMarks {
 
 impl RowSums {
     const LANES: u64 = 0x00ff_00ff_00ff_00ff;
+    /// Rows the lanes hold: 256 rows of at most 255 each fit 16 bits.
+    const LANE_ROWS: u32 = 256;
     /// The bytes of one row in a `u64` (a row fits in one).
     const ROW: u64 = u64::MAX >> (64 - 8 * CLASSES);
 
@@ -1143,7 +1172,8 @@ mod tests {
     #[test]
     fn window_sums_and_word_weights_match_a_plain_reading() {
         // Random weights, and a long text of repeated, long and short words
-        // in several windows and segments: the lanes are emptied many times.
+        // in several windows and segments: the lanes are emptied many times,
+        // before words and inside the longest.
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -1156,8 +1186,10 @@ mod tests {
         // emptied in time overflows.
         let m =
             model((0..buckets as usize * CLASSES).map(|_| if next() % 2 == 0 { 127 } else { next() as i8 }).collect());
+        // A few words of more n-grams than the lanes hold rows (129 bytes on).
+        let len = |i: usize| if i.is_multiple_of(50) { 120 + i } else { 1 + i % 40 };
         let vocab: Vec<String> =
-            (0..400).map(|i| (0..1 + i % 40).map(|_| char::from(b'a' + (next() % 26) as u8)).collect()).collect();
+            (0..400).map(|i| (0..len(i)).map(|_| char::from(b'a' + (next() % 26) as u8)).collect()).collect();
         let text: String =
             (0..6000).map(|_| vocab[next() as usize % vocab.len()].as_str()).collect::<Vec<_>>().join(" ");
         let bytes = text.as_bytes();
