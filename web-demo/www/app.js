@@ -180,8 +180,8 @@ async function pipeBytes(bytes, stream) {
 }
 
 /// A line diff of `text` against `base`: numbers keep that many lines,
-/// `[n, lines]` deletes n lines and inserts `lines`. Null when the files are
-/// too different for the quadratic LCS to be worth it.
+/// `[n, lines]` deletes n lines and inserts `lines`. Null when more than
+/// MAX_EDITED_LINES lines differ ([`editScript`]).
 function lineDelta(base, text) {
   const a = base.split('\n');
   const b = text.split('\n');
@@ -191,15 +191,8 @@ function lineDelta(base, text) {
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
   const am = a.slice(pre, a.length - suf);
   const bm = b.slice(pre, b.length - suf);
-  if (am.length * bm.length > 4e6) return null;
-  // lcs[i][j]: longest common subsequence of am[i..] and bm[j..]
-  const w = bm.length + 1;
-  const lcs = new Uint32Array((am.length + 1) * w);
-  for (let i = am.length - 1; i >= 0; i--) {
-    for (let j = bm.length - 1; j >= 0; j--) {
-      lcs[i * w + j] = am[i] === bm[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
-    }
-  }
+  const script = editScript(am, bm, MAX_EDITED_LINES);
+  if (!script) return null;
   const ops = [];
   const keep = (n) => { if (typeof ops[ops.length - 1] === 'number') ops[ops.length - 1] += n; else ops.push(n); };
   const edit = (del, ins) => {
@@ -207,15 +200,64 @@ function lineDelta(base, text) {
     if (Array.isArray(last)) { last[0] += del; last[1].push(...ins); } else ops.push([del, ins]);
   };
   if (pre) keep(pre);
-  let i = 0;
   let j = 0;
-  while (i < am.length || j < bm.length) {
-    if (i < am.length && j < bm.length && am[i] === bm[j]) { keep(1); i++; j++; }
-    else if (j < bm.length && (i === am.length || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) { edit(0, [bm[j]]); j++; }
-    else { edit(1, []); i++; }
+  for (const step of script) {
+    if (step === KEEP) { keep(1); j++; }
+    else if (step === INSERT) { edit(0, [bm[j]]); j++; }
+    else edit(1, []);
   }
   if (suf) keep(suf);
   return ops;
+}
+
+/// A patch changing more lines than this is not worth it: the pack goes whole.
+const MAX_EDITED_LINES = 1000;
+const KEEP = 0;
+const INSERT = 1;
+const DELETE = 2;
+
+/// The shortest edit script from lines `a` to lines `b` (Myers' greedy
+/// diff, O((N+M)·D) for D changed lines, so two edits far apart in a large
+/// file cost no more than two edits close together): KEEP, INSERT (the next
+/// line of `b`) and DELETE (the next line of `a`) in order, or null when
+/// more than `maxEdits` lines change.
+function editScript(a, b, maxEdits) {
+  const n = a.length;
+  const m = b.length;
+  const off = maxEdits + 1;
+  // v[off + k]: the furthest x reached on diagonal k = x - y.
+  const v = new Int32Array(2 * off + 1);
+  const snaps = []; // v after step d, for k in -d..d
+  let done = -1;
+  for (let d = 0; d <= maxEdits && done < 0; d++) {
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && v[off + k - 1] < v[off + k + 1]) ? v[off + k + 1] : v[off + k - 1] + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) { x++; y++; }
+      v[off + k] = x;
+    }
+    snaps.push(v.slice(off - d, off + d + 1));
+    const k = n - m;
+    if (Math.abs(k) <= d && (k + d) % 2 === 0 && v[off + k] >= n) done = d;
+  }
+  if (done < 0) return null;
+  const script = [];
+  let x = n;
+  let y = m;
+  for (let d = done; d > 0; d--) {
+    const prev = snaps[d - 1]; // diagonal k at prev[k + d - 1]
+    const k = x - y;
+    const down = k === -d || (k !== d && prev[k - 1 + d - 1] < prev[k + 1 + d - 1]);
+    const pk = down ? k + 1 : k - 1;
+    const px = prev[pk + d - 1];
+    const start = down ? px : px + 1; // where the snake after this edit starts
+    while (x > start) { script.push(KEEP); x--; y--; }
+    script.push(down ? INSERT : DELETE);
+    x = px;
+    y = px - pk;
+  }
+  while (x > 0) { script.push(KEEP); x--; y--; }
+  return script.reverse();
 }
 
 function applyDelta(base, ops) {
