@@ -743,14 +743,7 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
         mask,
         #[inline(always)]
         |bucket| {
-            let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-            if bits[w] & bit == 0 {
-                bits[w] |= bit;
-                let row = rows[bucket as usize];
-                even += row & RowSums::LANES;
-                odd += (row >> 8) & RowSums::LANES;
-                pending += 1;
-            }
+            add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending);
         },
     );
     (sums.even, sums.odd, sums.pending) = (even, odd, pending);
@@ -762,19 +755,39 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
 #[inline(never)]
 fn read_long_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
     seen.dirty = true;
-    word_ngrams(word, mask, |bucket| {
-        let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-        if seen.bits[w] & bit == 0 {
-            seen.bits[w] |= bit;
-            let row = rows.0[bucket as usize];
-            sums.even += row & RowSums::LANES;
-            sums.odd += (row >> 8) & RowSums::LANES;
-            sums.pending += 1;
-            if sums.pending == RowSums::LANE_ROWS {
+    let bits = &mut seen.bits[..];
+    let rows = &rows.0[..];
+    let (mut even, mut odd, mut pending) = (sums.even, sums.odd, sums.pending);
+    word_ngrams(
+        word,
+        mask,
+        #[inline(always)]
+        |bucket| {
+            if add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending) && pending == RowSums::LANE_ROWS {
+                (sums.even, sums.odd, sums.pending) = (even, odd, pending);
                 sums.flush();
+                (even, odd, pending) = (0, 0, 0);
             }
-        }
-    });
+        },
+    );
+    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+}
+
+/// The step of [`read_word`] and [`read_long_word`] for one n-gram: when
+/// `bucket` is not yet in `bits`, puts it there and adds its row of `rows`
+/// to the lanes `even` and `odd` (one more `pending`). Whether it was new.
+#[inline(always)]
+fn add_new_row(bits: &mut [u64], rows: &[u64], bucket: u32, even: &mut u64, odd: &mut u64, pending: &mut u32) -> bool {
+    let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
+    if bits[w] & bit != 0 {
+        return false;
+    }
+    bits[w] |= bit;
+    let row = rows[bucket as usize];
+    *even += row & RowSums::LANES;
+    *odd += (row >> 8) & RowSums::LANES;
+    *pending += 1;
+    true
 }
 
 /// The buckets read in the current window: a bitset, zeroed whole between
