@@ -778,11 +778,9 @@ fn read_long_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRow
 /// to the lanes `even` and `odd` (one more `pending`). Whether it was new.
 #[inline(always)]
 fn add_new_row(bits: &mut [u64], rows: &[u64], bucket: u32, even: &mut u64, odd: &mut u64, pending: &mut u32) -> bool {
-    let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-    if bits[w] & bit != 0 {
+    if !crate::bitset::insert(bits, bucket as usize) {
         return false;
     }
-    bits[w] |= bit;
     let row = rows[bucket as usize];
     *even += row & RowSums::LANES;
     *odd += (row >> 8) & RowSums::LANES;
