@@ -1614,6 +1614,12 @@ fn map_confusables(chars: &mut [PChar], words: &[std::ops::Range<usize>]) {
     }
 }
 
+/// Whether `c` is a leetspeak character ([`LEET_WORD`]): exactly those
+/// [`leet`] maps.
+fn is_leet(c: char) -> bool {
+    c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR
+}
+
 fn leet(c: char) -> Option<char> {
     Some(match c {
         '0' => 'o',
@@ -1637,7 +1643,6 @@ fn leet(c: char) -> Option<char> {
 /// leetspeak words is read whole, a number elsewhere is left alone.
 fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
     let in_word = |c: char| c.is_ascii() && LEET_WORD[c as usize] != 0;
-    let is_leet = |c: char| c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR;
     // Candidates: (range, how much it reads as leetspeak by itself).
     let mut found: Vec<(std::ops::Range<usize>, Leet)> = Vec::new();
     let mut i = 0;
@@ -1672,7 +1677,7 @@ fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
             Leet::Alone
         } else if letters >= 1 {
             Leet::Beside
-        } else if word.len() >= 2 && word.iter().all(|c| leet(c.ch()).is_some()) {
+        } else if word.len() >= 2 && word.iter().all(|c| is_leet(c.ch())) {
             Leet::Between
         } else {
             continue;
@@ -2285,6 +2290,13 @@ mod tests {
             assert_eq!(has_spelled_run(&chars), want, "{chars:?}");
         }
         assert!(found > 100, "the texts hold spelled runs ({found})");
+    }
+
+    #[test]
+    fn leet_characters_are_those_leet_maps() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            assert_eq!(is_leet(c), leet(c).is_some(), "{c:?}");
+        }
     }
 
     #[test]
