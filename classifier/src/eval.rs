@@ -1,5 +1,6 @@
 //! Evaluating rule conditions over a [`Scan`].
 
+use crate::bitset::{self, ones};
 use crate::condition::{Atom, Cmp, Expr, Set, MAX_DISTANCE};
 use crate::matcher::{Hit, Scan};
 use std::ops::Range;
@@ -61,8 +62,8 @@ impl Presence {
         let mut bits = vec![0u64; lexicons.div_ceil(64)];
         for h in hits {
             let l = h.lexicon as usize;
-            if let Some(word) = bits.get_mut(l / 64) {
-                *word |= 1 << (l % 64);
+            if l / 64 < bits.len() {
+                bitset::set(&mut bits, l);
             }
         }
         Presence { lexicons: bits, max_number: numbers.iter().map(|h| h.term).max() }
@@ -150,7 +151,7 @@ impl GateIndex {
         for (r, gate) in gates.iter().enumerate() {
             for k in 0..2 {
                 let Some(set) = gate.needs.get(k) else {
-                    index.free[k][r / 64] |= 1 << (r % 64);
+                    bitset::set(&mut index.free[k], r);
                     continue;
                 };
                 for &(w, bits) in set.words.iter() {
@@ -178,7 +179,7 @@ impl GateIndex {
                 let Some(rules) = self.by_lexicon.get(l) else { break };
                 for (open, rules) in open.iter_mut().zip(rules) {
                     for &r in rules {
-                        open[r as usize / 64] |= 1 << (r % 64);
+                        bitset::set(open, r as usize);
                     }
                 }
             }
@@ -187,7 +188,7 @@ impl GateIndex {
             for (open, numbers) in open.iter_mut().zip(&self.numbers) {
                 for &(r, min) in numbers {
                     if max >= min {
-                        open[r as usize / 64] |= 1 << (r % 64);
+                        bitset::set(open, r as usize);
                     }
                 }
             }
@@ -199,19 +200,6 @@ impl GateIndex {
         debug_assert_eq!(first.len(), self.rules.div_ceil(64));
         first
     }
-}
-
-/// The indices of the bits set in word `w` of a bitset (bit `b` of word
-/// `w` is index `w * 64 + b`), lowest first.
-#[inline(always)]
-pub(crate) fn ones(w: usize, mut bits: u64) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        (bits != 0).then(|| {
-            let b = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            w * 64 + b
-        })
-    })
 }
 
 impl<'a> Ctx<'a> {

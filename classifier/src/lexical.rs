@@ -381,11 +381,15 @@ impl SeenWords {
     /// At most this many words of a window are remembered.
     const REMEMBERED: usize = 512;
 
-    /// A table for a text of `bytes` bytes: twice as many slots as it can
-    /// have words (at most one per two bytes), up to twice [`Self::REMEMBERED`],
-    /// so a short text does not set up a table for a long one.
+    /// A table for a text of `bytes` bytes: a slot per four bytes or more,
+    /// up to twice [`Self::REMEMBERED`], so a short text does not set up a
+    /// table for a long one. It remembers a word per eight bytes or more,
+    /// more than most texts have distinct words (a word and its space are
+    /// six bytes on average); past that, words are read again. A slot per
+    /// byte (room for every word of a text of one-letter words) cost ~2.6M
+    /// instructions in setting up tables (callgrind, classify on the corpus).
     fn for_text(bytes: usize) -> SeenWords {
-        let slots = (bytes + 2).next_power_of_two().clamp(16, 2 * Self::REMEMBERED);
+        let slots = (bytes / 4 + 2).next_power_of_two().clamp(16, 2 * Self::REMEMBERED);
         SeenWords { slots: vec![SeenWord { key: 0, generation: 0, start: 0, len: 0 }; slots], generation: 1, len: 0 }
     }
 
@@ -743,14 +747,7 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
         mask,
         #[inline(always)]
         |bucket| {
-            let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-            if bits[w] & bit == 0 {
-                bits[w] |= bit;
-                let row = rows[bucket as usize];
-                even += row & RowSums::LANES;
-                odd += (row >> 8) & RowSums::LANES;
-                pending += 1;
-            }
+            add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending);
         },
     );
     (sums.even, sums.odd, sums.pending) = (even, odd, pending);
@@ -762,19 +759,37 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
 #[inline(never)]
 fn read_long_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
     seen.dirty = true;
-    word_ngrams(word, mask, |bucket| {
-        let (w, bit) = (bucket as usize / 64, 1u64 << (bucket % 64));
-        if seen.bits[w] & bit == 0 {
-            seen.bits[w] |= bit;
-            let row = rows.0[bucket as usize];
-            sums.even += row & RowSums::LANES;
-            sums.odd += (row >> 8) & RowSums::LANES;
-            sums.pending += 1;
-            if sums.pending == RowSums::LANE_ROWS {
+    let bits = &mut seen.bits[..];
+    let rows = &rows.0[..];
+    let (mut even, mut odd, mut pending) = (sums.even, sums.odd, sums.pending);
+    word_ngrams(
+        word,
+        mask,
+        #[inline(always)]
+        |bucket| {
+            if add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending) && pending == RowSums::LANE_ROWS {
+                (sums.even, sums.odd, sums.pending) = (even, odd, pending);
                 sums.flush();
+                (even, odd, pending) = (0, 0, 0);
             }
-        }
-    });
+        },
+    );
+    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
+}
+
+/// The step of [`read_word`] and [`read_long_word`] for one n-gram: when
+/// `bucket` is not yet in `bits`, puts it there and adds its row of `rows`
+/// to the lanes `even` and `odd` (one more `pending`). Whether it was new.
+#[inline(always)]
+fn add_new_row(bits: &mut [u64], rows: &[u64], bucket: u32, even: &mut u64, odd: &mut u64, pending: &mut u32) -> bool {
+    if !crate::bitset::insert(bits, bucket as usize) {
+        return false;
+    }
+    let row = rows[bucket as usize];
+    *even += row & RowSums::LANES;
+    *odd += (row >> 8) & RowSums::LANES;
+    *pending += 1;
+    true
 }
 
 /// The buckets read in the current window: a bitset, zeroed whole between
@@ -1234,6 +1249,59 @@ mod tests {
                 assert_eq!(leads, want);
             }
         }
+    }
+
+    #[test]
+    fn window_sums_do_not_depend_on_the_words_remembered() {
+        // Short texts of many distinct words, more than their tables
+        // remember: each window's sums and distinct buckets are those of
+        // the set of its n-grams, read word by word without skipping any.
+        let mut rng = crate::testing::Lcg::new(29);
+        let buckets = 1u32 << 12;
+        let m = model((0..buckets as usize * CLASSES).map(|_| rng.below(256) as u8 as i8).collect());
+        let rows = WeightRows::of(&m);
+        // Windows of about 64 bytes, and one window of the whole text, whose
+        // table then forgets words.
+        let mut forgot = 0;
+        for seed in 0..600u64 {
+            let window = if seed % 2 == 0 { 64 } else { usize::MAX };
+            let words: Vec<String> = (0..1 + seed % 200)
+                .map(|_| (0..1 + rng.below(5)).map(|_| char::from(b'a' + rng.below(6) as u8)).collect())
+                .collect();
+            let text = words.join(" ");
+            let mut got = Vec::new();
+            m.windows(&rows, text.as_bytes(), window, &[], |(sums, distinct, _, _), _| got.push((sums, distinct)));
+            let mut want = Vec::new();
+            let (mut set, mut at) = (std::collections::BTreeSet::new(), 0);
+            let mut end = window_end(text.as_bytes(), 0, window);
+            for w in text.split(' ') {
+                if at >= end {
+                    want.push(std::mem::take(&mut set));
+                    end = window_end(text.as_bytes(), at, window);
+                }
+                word_ngrams(w.as_bytes(), buckets - 1, |b| {
+                    set.insert(b);
+                });
+                at += w.len() + 1;
+            }
+            want.push(set);
+            let want: Vec<([i32; CLASSES], u32)> = want
+                .iter()
+                .map(|set| {
+                    let mut sums = [0i32; CLASSES];
+                    for &b in set {
+                        for (sum, &w) in sums.iter_mut().zip(&m.weights[b as usize * CLASSES..][..CLASSES]) {
+                            *sum += i32::from(w);
+                        }
+                    }
+                    (sums, set.len() as u32)
+                })
+                .collect();
+            assert_eq!(got, want, "{text}");
+            let distinct = words.iter().collect::<std::collections::BTreeSet<_>>().len();
+            forgot += usize::from(window == usize::MAX && distinct > SeenWords::for_text(text.len()).slots.len() / 2);
+        }
+        assert!(forgot > 100, "texts of more distinct words than their tables remember: {forgot}");
     }
 
     #[test]

@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod bitset;
 pub mod cases;
 #[cfg(feature = "compiler")]
 mod compiler;

@@ -200,24 +200,19 @@ impl Origins<'_> {
         if e <= self.next {
             // Inside the last token's run (or the first run): neither loop
             // below would move.
-            let run = &runs[self.run];
-            return if run.orig_end == LINEAR {
-                (run.orig + (s as u32 - run.norm), run.orig + (e as u32 - run.norm), 0)
-            } else {
-                (run.orig, run.orig_end, 0)
-            };
+            let (os, oe) = runs[self.run].origin(s, e);
+            return (os, oe, 0);
         }
         let mut r = self.run;
         while r + 1 < runs.len() && runs[r + 1].norm as usize <= s {
             r += 1;
         }
-        let first = &runs[r];
-        let os = if first.orig_end == LINEAR { first.orig + (s as u32 - first.norm) } else { first.orig };
+        let (os, _) = runs[r].origin(s, s);
         while r + 1 < runs.len() && (runs[r + 1].norm as usize) < e {
             r += 1;
         }
-        let last = &runs[r];
-        let oe = if last.orig_end == LINEAR { last.orig + (e as u32 - last.norm) } else { last.orig_end };
+        // The token's last run starts before `e`.
+        let (_, oe) = runs[r].origin(e, e);
         self.run = r;
         self.next = runs.get(r + 1).map_or(usize::MAX, |run| run.norm as usize);
         (os, oe, 0)
@@ -274,6 +269,20 @@ struct Run {
     orig_end: u32,
     /// Deobfuscation flags of its characters.
     flags: u8,
+}
+
+impl Run {
+    /// The original range of the bytes `s..e` of this run of the folded
+    /// text (`norm <= s <= e`): in a linear run, the bytes they came from;
+    /// in a run of one character, the character's.
+    #[inline(always)]
+    fn origin(&self, s: usize, e: usize) -> (u32, u32) {
+        if self.orig_end == LINEAR {
+            (self.orig + (s as u32 - self.norm), self.orig + (e as u32 - self.norm))
+        } else {
+            (self.orig, self.orig_end)
+        }
+    }
 }
 
 /// In [`Run::orig_end`]: a run of one-byte characters.
@@ -1605,6 +1614,12 @@ fn map_confusables(chars: &mut [PChar], words: &[std::ops::Range<usize>]) {
     }
 }
 
+/// Whether `c` is a leetspeak character ([`LEET_WORD`]): exactly those
+/// [`leet`] maps.
+fn is_leet(c: char) -> bool {
+    c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR
+}
+
 fn leet(c: char) -> Option<char> {
     Some(match c {
         '0' => 'o',
@@ -1628,7 +1643,6 @@ fn leet(c: char) -> Option<char> {
 /// leetspeak words is read whole, a number elsewhere is left alone.
 fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
     let in_word = |c: char| c.is_ascii() && LEET_WORD[c as usize] != 0;
-    let is_leet = |c: char| c.is_ascii() && LEET_WORD[c as usize] == LEET_CHAR;
     // Candidates: (range, how much it reads as leetspeak by itself).
     let mut found: Vec<(std::ops::Range<usize>, Leet)> = Vec::new();
     let mut i = 0;
@@ -1663,7 +1677,7 @@ fn leet_words<T: Ch>(chars: &[T]) -> Vec<std::ops::Range<usize>> {
             Leet::Alone
         } else if letters >= 1 {
             Leet::Beside
-        } else if word.len() >= 2 && word.iter().all(|c| leet(c.ch()).is_some()) {
+        } else if word.len() >= 2 && word.iter().all(|c| is_leet(c.ch())) {
             Leet::Between
         } else {
             continue;
@@ -2276,6 +2290,13 @@ mod tests {
             assert_eq!(has_spelled_run(&chars), want, "{chars:?}");
         }
         assert!(found > 100, "the texts hold spelled runs ({found})");
+    }
+
+    #[test]
+    fn leet_characters_are_those_leet_maps() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            assert_eq!(is_leet(c), leet(c).is_some(), "{c:?}");
+        }
     }
 
     #[test]

@@ -196,7 +196,7 @@ impl Pack {
         // reads fewer roles sees fewer hits, so its gate is tested again on
         // them (`eval`), but it is never open where the text's is closed.
         let open = self.gate_index.open(&presence);
-        let candidates = open.iter().enumerate().flat_map(|(w, &bits)| crate::eval::ones(w, bits));
+        let candidates = open.iter().enumerate().flat_map(|(w, &bits)| crate::bitset::ones(w, bits));
         for r in candidates {
             let (rule, gate) = (&self.data.rules[r], &self.rule_gates[r]);
             let counted = rule.roles.0 & present;
