@@ -9,24 +9,24 @@ use distillguard_tests::{records, records_in, Record};
 /// The bars. Issue 12 asks, on the shared corpora, for precision 0.97,
 /// recall 0.93, FPR 1% and 3% on hard negatives, and on fresh rounds for
 /// recall 0.90 in every category and kind with FPR 2%. The final rounds
-/// (`tests/data/heldout`, pooled: AL and AM of session 12, AN and AO of
-/// session 13) measured 0.77 to 1.00 per category and kind at the end of
-/// session 13 (lowest: long 0.77, system_prompt_leak 0.89), with FPR 1.96%
-/// (6 of 306; 2.29% at the start of session 13, before any of its changes,
-/// when AN and AO were added). A kind has 20 to 80 positives there, so one
-/// item moves its recall by up to 0.05, as much as refitting with another
-/// seed does: the fresh bar is 0.80 until they reach the issue's 0.90. The
-/// picking rounds (I-L, O, R, X, Y, AA, AB, SB; AC, AD, SD since session 10;
-/// AE, AF since session 11; AG, AH since session 12; AI, AJ, AK since
-/// session 13) keep the bar the fresh rounds had before.
+/// (`tests/data/heldout`, pooled: AN and AO of session 13, AP and AQ of
+/// session 14) measured 0.77 to 1.00 per category and kind at the start of
+/// session 14, before any of its changes (lowest: long 0.77,
+/// system_prompt_leak 0.84), with FPR 2.34% (7 of 299). A kind has 20 to 100
+/// positives there, so one item moves its recall by up to 0.05, as much as
+/// refitting with another seed does: the fresh bar is 0.80 until they reach
+/// the issue's 0.90. The picking rounds (I-L, O, R, X, Y, AA, AB, SB; AC, AD,
+/// SD since session 10; AE, AF since session 11; AG, AH since session 12;
+/// AI, AJ, AK since session 13; AL, AM since session 14) keep the bar the
+/// fresh rounds had before.
 /// Multilingual items were the weakest kind on the final rounds written in
 /// sessions 9 to 12, most in the less common languages (AE, AI, AK): their
-/// bar is 0.75 (FRESH_MULTILINGUAL); with AN and AO they measured 33 of 34.
-/// Long items (a request inside a 1,500-8,000 character document) are the
-/// weakest kind of the pool since session 13: 39 of 52 (0.75) at its start,
-/// before any change, 40 of 52 (0.77) at its end. Their bar is 0.75
-/// (FRESH_LONG), what they measured before the session changed anything,
-/// until they are back at 0.80.
+/// bar is 0.75 (FRESH_MULTILINGUAL); the pool of session 14 measured 29 of 34
+/// at its start. Long items (a request inside a 1,500-8,000 character
+/// document) are the weakest kind since session 13: 39 of 52 (0.75) in that
+/// session's pool at its start, 24 of 31 (0.77) in session 14's. Their bar
+/// is 0.75 (FRESH_LONG), what they measured before session 13 changed
+/// anything, until they are back at 0.80.
 /// EVALUATION.md has the numbers, `cargo xtask eval` regenerates them.
 const PRECISION: f64 = 0.97;
 const CORPUS_RECALL: f64 = 0.96;
