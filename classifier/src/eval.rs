@@ -173,7 +173,14 @@ impl GateIndex {
     /// The rules whose gates `presence` opens, as bits (rule `r` at bit `r %
     /// 64` of word `r / 64`): exactly those for which [`Gate::open`] holds.
     pub fn open(&self, presence: &Presence) -> Vec<u64> {
-        let mut open = self.free.clone();
+        // Both needed sets' bits in one allocation (first, then second), the
+        // first half kept: one allocation a text instead of three.
+        let words = self.free[0].len();
+        let mut both = Vec::with_capacity(2 * words);
+        both.extend_from_slice(&self.free[0]);
+        both.extend_from_slice(&self.free[1]);
+        let (first, second) = both.split_at_mut(words);
+        let mut open = [first, second];
         for (w, &have) in presence.lexicons.iter().enumerate() {
             for l in ones(w, have) {
                 let Some(rules) = self.by_lexicon.get(l) else { break };
@@ -193,12 +200,13 @@ impl GateIndex {
                 }
             }
         }
-        let [mut first, second] = open;
-        for (a, b) in first.iter_mut().zip(&second) {
+        let [first, second] = open;
+        for (a, b) in first.iter_mut().zip(second.iter()) {
             *a &= b;
         }
-        debug_assert_eq!(first.len(), self.rules.div_ceil(64));
-        first
+        both.truncate(words);
+        debug_assert_eq!(both.len(), self.rules.div_ceil(64));
+        both
     }
 }
 
@@ -213,10 +221,13 @@ impl<'a> Ctx<'a> {
         self.by_lexicon.get(l as usize).map_or(&[], |r| &self.hits[r.clone()])
     }
 
+    /// Whether some atom of `set` occurs: a lexicon with hits, or a number
+    /// token reaching a minimum (the largest, kept in the presence, reaches
+    /// it if any does: one compare instead of a walk over the numbers).
     fn present(&self, set: &Set<u32>) -> bool {
         set.0.iter().any(|a| match a {
             Atom::Lexicon(l) => self.by_lexicon.get(*l as usize).is_some_and(|r| r.start < r.end),
-            Atom::Number(min) => self.numbers.iter().any(|h| h.term >= *min),
+            Atom::Number(min) => self.presence.max_number.is_some_and(|max| max >= *min),
         })
     }
 
@@ -624,6 +635,45 @@ mod tests {
                     assert_eq!(open[r / 64] & (1 << (r % 64)) != 0, gate.open(&presence), "seed {seed} rule {r}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn number_atoms_are_present_when_some_number_token_reaches_them() {
+        // `present` reads the largest number token from the context's
+        // presence: the same as asking every number token, on random tokens
+        // and minimums (none, equal, above and below the largest).
+        for seed in 0..2000u64 {
+            let mut rng = crate::testing::Lcg::new(seed);
+            let number = |term: u64| Hit {
+                lexicon: u32::MAX,
+                term,
+                orig: (0, 1),
+                tok: (0, 1),
+                projection: 0,
+                flags: 0,
+                norm: (0, 1),
+            };
+            let numbers: Vec<Hit> = (0..rng.below(5)).map(|_| number(rng.below(40) as u64)).collect();
+            let presence = Presence::of(&[], 1, &numbers);
+            #[allow(clippy::single_range_in_vec_init)] // one lexicon without hits; one empty segment
+            let (by_lexicon, segments) = ([0..0], [0..0]);
+            let ctx = Ctx {
+                hits: &[],
+                by_lexicon: &by_lexicon,
+                numbers: &numbers,
+                text: "",
+                segments: &segments,
+                presence: &presence,
+            };
+            let set = Set((0..1 + rng.below(3))
+                .map(|_| if rng.below(4) == 0 { Atom::Lexicon(0) } else { Atom::Number(rng.below(45) as u64) })
+                .collect());
+            let every_token = set.0.iter().any(|a| match a {
+                Atom::Lexicon(_) => false,
+                Atom::Number(min) => numbers.iter().any(|h| h.term >= *min),
+            });
+            assert_eq!(ctx.present(&set), every_token, "seed {seed}");
         }
     }
 

@@ -471,7 +471,10 @@ impl Pack {
         let mut kept = in_grouping_order(&hits);
         kept.dedup_by(|h, last| nested_in(h, last));
         // Filled in lexicon order, each entry written once (zeroing the
-        // whole table first was a `memset` per text).
+        // whole table first was a `memset` per text); the empty ranges of the
+        // lexicons without hits a stretch at a time (`resize`: pushed one by
+        // one, each paid a capacity test and a length store, ~1,700
+        // instructions a text for the default pack's 372 lexicons).
         let lexicons = self.data.lexicons.len();
         let mut by_lexicon = Vec::with_capacity(lexicons);
         let mut i = 0;
@@ -481,14 +484,10 @@ impl Pack {
             while i < kept.len() && kept[i].lexicon as usize == lex {
                 i += 1;
             }
-            while by_lexicon.len() < lex {
-                by_lexicon.push(0..0);
-            }
+            by_lexicon.resize(lex, 0..0);
             by_lexicon.push(start..i);
         }
-        while by_lexicon.len() < lexicons {
-            by_lexicon.push(0..0);
-        }
+        by_lexicon.resize(lexicons, 0..0);
         Scan { projections, tokens, hits: kept, by_lexicon, numbers }
     }
 
