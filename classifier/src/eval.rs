@@ -571,6 +571,11 @@ pub(crate) fn satisfiable(e: &Expr<u32>, nonempty: &dyn Fn(u32) -> bool) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-byte hit of `lexicon` (a number token of value `term` for `u32::MAX`).
+    fn hit(lexicon: u32, term: u64) -> Hit {
+        Hit { lexicon, term, orig: (0, 1), tok: (0, 1), projection: 0, flags: 0, norm: (0, 1) }
+    }
     use crate::condition::Cmp;
 
     fn lex(l: u32) -> Expr<u32> {
@@ -616,16 +621,6 @@ mod tests {
                 .collect();
             let gates: Vec<Gate> = rules.iter().map(Gate::of).collect();
             let index = GateIndex::of(&gates);
-            // A hit of `lexicon` (a number token of value `term` for u32::MAX).
-            let hit = |lexicon: u32, term: u64| Hit {
-                lexicon,
-                term,
-                orig: (0, 1),
-                tok: (0, 1),
-                projection: 0,
-                flags: 0,
-                norm: (0, 1),
-            };
             for _ in 0..20 {
                 let hits: Vec<Hit> = (0..rng.below(6)).map(|_| hit(lexicons[rng.below(lexicons.len())], 0)).collect();
                 let numbers: Vec<Hit> = (0..rng.below(3)).map(|_| hit(u32::MAX, rng.below(60) as u64)).collect();
@@ -645,16 +640,7 @@ mod tests {
         // and minimums (none, equal, above and below the largest).
         for seed in 0..2000u64 {
             let mut rng = crate::testing::Lcg::new(seed);
-            let number = |term: u64| Hit {
-                lexicon: u32::MAX,
-                term,
-                orig: (0, 1),
-                tok: (0, 1),
-                projection: 0,
-                flags: 0,
-                norm: (0, 1),
-            };
-            let numbers: Vec<Hit> = (0..rng.below(5)).map(|_| number(rng.below(40) as u64)).collect();
+            let numbers: Vec<Hit> = (0..rng.below(5)).map(|_| hit(u32::MAX, rng.below(40) as u64)).collect();
             let presence = Presence::of(&[], 1, &numbers);
             #[allow(clippy::single_range_in_vec_init)] // one lexicon without hits; one empty segment
             let (by_lexicon, segments) = ([0..0], [0..0]);
