@@ -571,12 +571,12 @@ pub(crate) fn satisfiable(e: &Expr<u32>, nonempty: &dyn Fn(u32) -> bool) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::condition::Cmp;
 
     /// A one-byte hit of `lexicon` (a number token of value `term` for `u32::MAX`).
     fn hit(lexicon: u32, term: u64) -> Hit {
         Hit { lexicon, term, orig: (0, 1), tok: (0, 1), projection: 0, flags: 0, norm: (0, 1) }
     }
-    use crate::condition::Cmp;
 
     fn lex(l: u32) -> Expr<u32> {
         Expr::Any(Set(vec![Atom::Lexicon(l)]))
