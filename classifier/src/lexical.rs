@@ -738,6 +738,30 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
     if sums.pending + most > RowSums::LANE_ROWS {
         sums.flush();
     }
+    add_word_rows::<false>(word, mask, seen, rows, sums);
+}
+
+/// [`read_word`] of a word with more n-grams than the lanes hold rows:
+/// emptied whenever they are full.
+#[cold]
+#[inline(never)]
+fn read_long_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
+    add_word_rows::<true>(word, mask, seen, rows, sums);
+}
+
+/// The n-gram loop of [`read_word`] and [`read_long_word`], with the lanes
+/// in locals: adds the rows of the word's buckets new to `seen`; with
+/// `EMPTY_WHEN_FULL` (a long word) the lanes are emptied whenever they hold
+/// [`RowSums::LANE_ROWS`] rows, without it the caller has made room for the
+/// whole word and the test is compiled out.
+#[inline(always)]
+fn add_word_rows<const EMPTY_WHEN_FULL: bool>(
+    word: &[u8],
+    mask: u32,
+    seen: &mut BucketSet,
+    rows: &WeightRows,
+    sums: &mut RowSums,
+) {
     seen.dirty = true; // a word has at least one n-gram
     let bits = &mut seen.bits[..];
     let rows = &rows.0[..];
@@ -747,27 +771,10 @@ fn read_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, su
         mask,
         #[inline(always)]
         |bucket| {
-            add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending);
-        },
-    );
-    (sums.even, sums.odd, sums.pending) = (even, odd, pending);
-}
-
-/// [`read_word`] of a word with more n-grams than the lanes hold rows:
-/// emptied whenever they are full.
-#[cold]
-#[inline(never)]
-fn read_long_word(word: &[u8], mask: u32, seen: &mut BucketSet, rows: &WeightRows, sums: &mut RowSums) {
-    seen.dirty = true;
-    let bits = &mut seen.bits[..];
-    let rows = &rows.0[..];
-    let (mut even, mut odd, mut pending) = (sums.even, sums.odd, sums.pending);
-    word_ngrams(
-        word,
-        mask,
-        #[inline(always)]
-        |bucket| {
-            if add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending) && pending == RowSums::LANE_ROWS {
+            if add_new_row(bits, rows, bucket, &mut even, &mut odd, &mut pending)
+                && EMPTY_WHEN_FULL
+                && pending == RowSums::LANE_ROWS
+            {
                 (sums.even, sums.odd, sums.pending) = (even, odd, pending);
                 sums.flush();
                 (even, odd, pending) = (0, 0, 0);
